@@ -1,0 +1,14 @@
+"""Hypothesis profiles: "dev" explores at random; "ci" is derandomized, so a CI run is
+repeatable. CI sets CI=true; HYPOTHESIS_PROFILE picks one explicitly."""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("dev", max_examples=40, deadline=None)
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, database=None, print_blob=True
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
+)

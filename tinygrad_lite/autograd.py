@@ -1,0 +1,102 @@
+"""The functional API: ``grad(f)`` is the function that returns f's gradient.
+
+>>> import tinygrad_lite as tl
+>>> df = tl.grad(lambda x: (x**3).sum())
+>>> df(tl.Tensor([1.0, 2.0]))
+Tensor([ 3., 12.])
+>>> tl.grad(tl.grad(lambda x: x**3))(tl.Tensor(2.0))   # d2/dx2 x**3 = 6x
+Tensor(12.)
+
+Unlike ``Tensor.backward``, these touch no ``.grad``: the gradients are returned.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lite import engine
+from tinygrad_lite.mode import enable_grad, is_grad_enabled
+from tinygrad_lite.tensor import Tensor
+
+
+def value_and_grad(
+    f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0
+) -> Callable[..., Any]:
+    """A function returning ``(f(*args), gradient)``; see ``grad``."""
+    positions = _check_argnums(argnums)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Tensor, Any]:
+        for i in positions:
+            if i >= len(args):
+                raise TypeError(
+                    f"grad: argnums asks for argument {i}, but only {len(args)} were given"
+                )
+        args_list = list(args)
+        # An argument that is already part of a recorded computation (an outer grad, or a
+        # tensor the caller is differentiating) is used as it is, and the backward is
+        # recorded so that the outer computation can differentiate the gradient again.
+        # Anything else becomes a fresh leaf, so that no caller's .grad is touched.
+        nested = False
+        for i in positions:
+            a = args[i]
+            if isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
+                nested = True
+            else:
+                args_list[i] = Tensor(a.data if isinstance(a, Tensor) else a, requires_grad=True)
+        with enable_grad():
+            out = f(*args_list, **kwargs)
+        if not isinstance(out, Tensor) or out.size != 1:
+            got = (
+                f"a Tensor of shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
+            )
+            raise TypeError(f"grad: f must return a Tensor of one element, got {got}")
+        leaves = [args_list[i] for i in positions]
+        found: dict[int, Any] = {}
+        if out.requires_grad:
+            seed: Any = np.ones_like(out.data)
+            if nested:
+                seed = Tensor._from_op(seed)
+            for leaf, g in engine.backward(out, seed, retain_graph=nested, create_graph=nested):
+                found[id(leaf)] = g
+        grads = tuple(_as_tensor(found.get(id(leaf)), leaf) for leaf in leaves)
+        return out, grads[0] if isinstance(argnums, int) else grads
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """The function that returns the gradient of ``f`` at its arguments.
+
+    ``f`` returns a Tensor of one element. ``argnums`` picks the argument (an int) or
+    arguments (a tuple) to differentiate with respect to; the result is one Tensor or a
+    tuple of them. Numbers, lists and arrays are accepted as arguments. Calls nest:
+    ``grad(grad(f))`` is the second derivative.
+    """
+    value_and_grad_f = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        return value_and_grad_f(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def _check_argnums(argnums: Any) -> tuple[int, ...]:
+    positions = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not positions or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in positions
+    ):
+        raise TypeError(f"grad: argnums must be an int >= 0 or a tuple of them, got {argnums!r}")
+    return positions
+
+
+def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
+    """A gradient as a Tensor; zeros where f does not depend on the argument."""
+    if g is None:
+        return Tensor.zeros(*leaf.shape, dtype=leaf.dtype)
+    return g if isinstance(g, Tensor) else Tensor._from_op(g)

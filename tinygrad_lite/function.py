@@ -1,0 +1,123 @@
+"""Function: one differentiable operation, its forward and its backward side by side.
+
+Every primitive in ``ops.py`` is a Function, and so is any op a user adds:
+
+>>> import numpy as np
+>>> import tinygrad_lite as tl
+>>> from tinygrad_lite.function import run
+>>> from tinygrad_lite.ops import Sigmoid
+>>> class Softplus(tl.Function):
+...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)'''
+...
+...     def forward(self, x):
+...         return np.logaddexp(0.0, x)
+...
+...     def backward(self, grad, x, out):
+...         return grad * run(Sigmoid, x)
+>>> x = tl.Tensor([0.0, 2.0], requires_grad=True)
+>>> Softplus.apply(x).sum().backward()
+>>> x.grad
+Tensor([0.5       , 0.88079708])
+
+``forward`` receives numpy arrays (and keyword parameters) and returns an array.
+``backward`` receives the gradient of the output and the op's inputs and output, and returns
+one gradient per input (alone, or as a tuple for several inputs; ``None`` for an input that
+needs none). The engine adds the gradients up and checks their shapes.
+
+A backward rule is written once and serves two cases. In a plain ``backward()`` its
+arguments are numpy arrays, so it costs what the numpy expression costs. Under
+``backward(create_graph=True)`` they are Tensors, so the same expression is recorded and
+the gradient can be differentiated again. Rules built from operators (``+ - * / ** @``) and
+the methods arrays and Tensors share (``reshape``, ``sum``, ``mT``) work in both cases
+unchanged; for anything else a rule calls :func:`run`, which applies another Function to
+whichever kind of value it was given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_lite.mode import _mode, fp_quiet
+
+if TYPE_CHECKING:
+    from tinygrad_lite.tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    An instance is one node of the graph: ``apply`` creates it, runs ``forward`` and, when a
+    gradient will be needed, keeps the input Tensors (``inputs``) and their version numbers
+    (``versions``) so that the engine can run ``backward`` later. Subclasses keep whatever
+    else their backward needs (a mask, a shape) as attributes set in ``forward``.
+    """
+
+    __slots__ = ("inputs", "versions")
+
+    inputs: tuple[Tensor, ...] | None
+    versions: list[int]
+
+    def forward(self, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def backward(self, grad: Any, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+    @property
+    def name(self) -> str:
+        """The op's name as graphs and traces show it: the class name in lower case."""
+        return type(self).__name__.lower()
+
+    @property
+    def needs_input_grad(self) -> list[bool]:
+        """For each input, whether a gradient must flow to it (rules may skip the others)."""
+        assert self.inputs is not None, "the graph was freed"
+        return [x.requires_grad for x in self.inputs]
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run the op on Tensors: forward on their arrays; record it if a gradient is needed.
+
+        Positional arguments are the Tensor inputs; keyword arguments are passed to
+        ``forward`` as they are (an axis, a shape).
+        """
+        # Function sits below Tensor in the import graph (tensor.py imports the ops), so it
+        # makes its output the same kind of object as its inputs.
+        tensor_type: Any = type(inputs[0] if inputs else None)
+        arrays = [x.data for x in inputs if type(x) is tensor_type]
+        if not inputs or len(arrays) != len(inputs):
+            raise TypeError(
+                f"{cls.__name__}.apply() takes one or more Tensors as positional inputs, got "
+                f"({', '.join(type(x).__name__ for x in inputs)}); pass other arguments by keyword"
+            )
+        fn = cls()
+        if _mode.quiet:
+            out = tensor_type._from_op(fn.forward(*arrays, **params))
+        else:
+            with fp_quiet():
+                out = tensor_type._from_op(fn.forward(*arrays, **params))
+        if _mode.enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    fn.inputs = inputs
+                    fn.versions = [x._version for x in inputs]
+                    out.requires_grad = True
+                    out._ctx = fn
+                    break
+        if _mode.observers:
+            for observer in _mode.observers:
+                observer.forward(fn, inputs, out)
+        return out
+
+
+def run(fn_type: type[Function], value: Any, **params: Any) -> Any:
+    """Apply a Function inside a backward rule, to an array or to a Tensor.
+
+    An array gets the plain forward (nothing is recorded); a Tensor, which a rule only sees
+    under ``create_graph=True``, gets ``apply`` so that the step is recorded too.
+    """
+    if isinstance(value, np.ndarray):
+        return fn_type().forward(value, **params)
+    return fn_type.apply(value, **params)

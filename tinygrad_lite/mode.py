@@ -1,0 +1,147 @@
+"""Per-thread modes: whether operations are recorded, and who watches them.
+
+Grad mode says whether operations are recorded for a later backward pass. The switch is
+per thread, like PyTorch's: ``no_grad()`` in one thread leaves recording on in every other
+thread.
+
+Observers are the study tools (``tl.trace()``, ``tl.detect_anomaly()``): while one is
+active in a thread, ``Function.apply`` and the engine report every forward op and every
+backward step to it. With none active, the cost is one attribute test per op.
+
+>>> import tinygrad_lite as tl
+>>> w = tl.Tensor([1.0, 2.0], requires_grad=True)
+>>> with tl.no_grad():
+...     y = w * 2
+>>> y.requires_grad
+False
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class fp_quiet:  # noqa: N801 (a context manager, named like the others)
+    """Silence numpy's floating-point warnings (overflow, division by zero, invalid) here.
+
+    Floating point follows IEEE (1/0 = inf, log(0) = -inf) and no numpy RuntimeWarning
+    reaches the user; ``tl.detect_anomaly()`` is how to catch such values. Entering
+    ``np.errstate`` costs about as much as a small op, so it is entered once at the
+    outermost level (an op, a module call, a backward pass, an optimizer step) and the ops
+    inside see ``_mode.quiet`` and skip it.
+    """
+
+    __slots__ = ("errstate",)
+
+    def __enter__(self) -> None:
+        if _mode.quiet:
+            self.errstate = None
+        else:
+            self.errstate = np.errstate(all="ignore")
+            self.errstate.__enter__()
+            _mode.quiet = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.errstate is not None:
+            _mode.quiet = False
+            self.errstate.__exit__(*exc_info)
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with fp_quiet():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class Observer:
+    """Something that watches every op in its thread (a trace, the anomaly detector).
+
+    ``forward`` is called after each op's forward, ``backward`` after each backward step,
+    with the Function node, its inputs (Tensors) or output gradient, and the result.
+    """
+
+    def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
+        pass
+
+    def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
+        pass
+
+
+class _ThreadMode(threading.local):
+    # Class attributes are the values every new thread starts from.
+    enabled = True
+    observers: tuple[Observer, ...] = ()
+    quiet = False  # inside fp_quiet(): numpy's floating-point warnings are already off
+
+
+_mode = _ThreadMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations in this thread are being recorded."""
+    return _mode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode, and restores it on exit."""
+
+    enabled: bool
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_mode.enabled)
+        _mode.enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.enabled = self._previous.pop()
+
+    def __call__(self, func: F) -> F:
+        # Used as a decorator: a fresh context per call, so that recursive and
+        # concurrent calls each restore their own previous state.
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_SetGradMode):  # noqa: N801 (PyTorch's name)
+    """Switch recording off: results of operations do not require grad.
+
+    Use it for evaluation and for in-place parameter updates. Works as a context manager
+    (``with tl.no_grad(): ...``) and as a decorator (``@tl.no_grad()``).
+    """
+
+    enabled = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801 (PyTorch's name)
+    """Switch recording back on inside a ``no_grad()`` block."""
+
+    enabled = True
+
+
+class observing:  # noqa: N801 (a context manager, named like the others)
+    """Report every op in this thread to ``observer`` while the block runs."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+
+    def __enter__(self) -> Observer:
+        _mode.observers = (*_mode.observers, self.observer)
+        return self.observer
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.observers = tuple(o for o in _mode.observers if o is not self.observer)

@@ -1,0 +1,602 @@
+"""Tensor: a numpy array that remembers how it was computed, so it can be differentiated.
+
+>>> from tinygrad_lite import Tensor
+>>> w = Tensor([[0.5], [-1.0]], requires_grad=True)
+>>> x = Tensor([[1.0, 2.0]])
+>>> loss = (x @ w).sigmoid().sum()
+>>> loss.backward()
+>>> w.grad
+Tensor([[0.14914645],
+        [0.2982929 ]])
+
+Every method is written out here and calls one primitive of ``ops.py`` (or composes a few),
+so that grep and autocomplete find it. Broadcasting happens in ``_broadcast``: operands
+are expanded (``ops.Expand``) before a binary primitive sees them, so the Expand's
+backward is the one place where it is undone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lite import engine, ops
+from tinygrad_lite.mode import _mode
+from tinygrad_lite.shapes import (
+    broadcast_shape,
+    normalize_axes,
+    parse_shape,
+    permutation,
+    reshape_target,
+)
+
+_ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Tensor:
+    """An n-dimensional array of float64 (or float32) that records the ops applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a nested list,
+    a numpy array or a Tensor, and is copied. Floats keep float64, or float32 if that is
+    what was given or asked for; ints and bools become float64.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
+
+    # numpy defers to our reflected operators: ndarray * Tensor gives a Tensor.
+    __array_ufunc__ = None
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
+        self._version = 0  # bumped by every in-place change
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray) -> Tensor:
+        """Wrap an array an op produced: no checks and no copy (the hot path of every op)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = False
+        t._ctx = None
+        t._version = 0
+        return t
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor made by the user rather than by an op (or made under no_grad)."""
+        return self._ctx is None
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the data as a numpy array."""
+        return self.data.copy()
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a tensor of one element converts to a Python number; this one "
+                f"has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists of floats."""
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph (no grad)."""
+        return Tensor._from_op(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; only a "
+                f"one-element tensor has one"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __repr__(self) -> str:
+        """The data, then what made it (``op=``) or ``requires_grad=True``, then the grad.
+
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> w
+        Tensor([1., 2.], requires_grad=True, grad=[2., 4.])
+        >>> w * 3
+        Tensor([3., 6.], op=mul)
+        """
+        indent = " " * len("Tensor(")
+        text = "Tensor(" + np.array2string(self.data, separator=", ", prefix=indent)
+        if self.data.dtype == np.float32:
+            text += ", dtype=float32"
+        if self._ctx is not None:
+            text += f", op={self._ctx.name}"
+        elif self.requires_grad:
+            text += ", requires_grad=True"
+        if self.grad is not None:
+            grad = np.array2string(self.grad.data, separator=", ", prefix=indent + "grad=")
+            # A grad that spans lines starts on a line of its own, aligned under the data.
+            text += f",\n{indent}grad={grad}" if "\n" in text + grad else f", grad={grad}"
+        return text + ")"
+
+    # ------------------------------------------------------------------- backward
+
+    def backward(
+        self, gradient: Any = None, *, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf behind self that requires grad.
+
+        ``gradient`` is d(output)/d(self): it may be left out for a tensor of one element
+        (it is then 1). The graph is freed afterwards unless ``retain_graph=True``;
+        ``create_graph=True`` records the backward pass too (and keeps the graph), so the
+        gradients can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: it was not computed from "
+                "a tensor created with requires_grad=True (or it was computed under no_grad)"
+            )
+        seed: Any = self._seed(gradient)
+        if create_graph:
+            retain_graph = True
+            seed = Tensor._from_op(seed)
+        for leaf, grad in engine.backward(
+            self, seed, retain_graph=retain_graph, create_graph=create_graph
+        ):
+            leaf._accumulate(grad)
+
+    def _seed(self, gradient: Any) -> np.ndarray:
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs gradient= for a tensor of shape {self.shape}: the "
+                    f"gradient may be left out (it is 1) only for a tensor of one element"
+                )
+            return np.ones(self.data.shape, self.data.dtype)
+        seed = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+        if seed.shape != self.shape:
+            raise ValueError(
+                f"backward(): gradient has shape {seed.shape}, but the tensor has shape "
+                f"{self.shape}; they must be equal"
+            )
+        return seed
+
+    def _accumulate(self, grad: Any) -> None:
+        """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
+        if isinstance(grad, Tensor):  # recorded under create_graph
+            self.grad = grad if self.grad is None else self.grad + grad
+        elif self.grad is None:
+            # A rule may hand the same array to several inputs (add does), or a read-only
+            # view: .grad gets an array of its own.
+            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype))
+        else:
+            self.grad = Tensor._from_op(self.grad.data + grad)
+
+    # ------------------------------------------------------------ binary operators
+
+    def add(self, other: Any) -> Tensor:
+        """self + other, broadcasting."""
+        return ops.Add.apply(*self._broadcast("add", other))
+
+    def sub(self, other: Any) -> Tensor:
+        """self - other, broadcasting."""
+        return ops.Sub.apply(*self._broadcast("sub", other))
+
+    def mul(self, other: Any) -> Tensor:
+        """self * other, broadcasting."""
+        return ops.Mul.apply(*self._broadcast("mul", other))
+
+    def div(self, other: Any) -> Tensor:
+        """self / other, broadcasting."""
+        return ops.Div.apply(*self._broadcast("div", other))
+
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent, broadcasting; the exponent may be a Tensor too."""
+        return ops.Pow.apply(*self._broadcast("pow", exponent))
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(*self._broadcast("add", other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(*self._broadcast("add", other, reflected=True))
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(*self._broadcast("sub", other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(*self._broadcast("sub", other, reflected=True))
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(*self._broadcast("mul", other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(*self._broadcast("mul", other, reflected=True))
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(*self._broadcast("div", other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(*self._broadcast("div", other, reflected=True))
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.Pow.apply(*self._broadcast("pow", exponent))
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.Pow.apply(*self._broadcast("pow", base, reflected=True))
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def _broadcast(self, op: str, other: Any, reflected: bool = False) -> tuple[Tensor, Tensor]:
+        """The two operands of a binary op, as Tensors of one shape where grads must flow.
+
+        ``other`` may be a number, a list or an array; it is a constant. Each operand that
+        requires grad and is smaller than the result is expanded (``ops.Expand``), so that
+        the primitive sees equal shapes and the Expand's backward undoes the broadcast.
+        A constant is left to numpy's broadcasting, since no gradient flows back to it.
+        """
+        if not isinstance(other, Tensor):
+            other = _constant(op, other, self.data.dtype)
+        x, y = (other, self) if reflected else (self, other)
+        if x.data.shape == y.data.shape:
+            return x, y
+        if not other.data.shape and not other.requires_grad:
+            return x, y  # a constant scalar: numpy broadcasts it, and it needs no gradient
+        shape = broadcast_shape(op, x.data.shape, y.data.shape)
+        if _mode.enabled:
+            if x.requires_grad and x.data.shape != shape:
+                x = x.expand(shape)
+            if y.requires_grad and y.data.shape != shape:
+                y = y.expand(shape)
+        return x, y
+
+    # ---------------------------------------------------------------------- matmul
+
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other with numpy's matmul rules.
+
+        1-D operands are treated as a row (first) or a column (second) vector and that
+        dimension is removed from the result; dimensions before the last two are batch
+        dimensions and broadcast.
+        """
+        if not isinstance(other, Tensor):
+            other = _constant("matmul", other, self.data.dtype)
+        return _matmul(self, other)
+
+    def dot(self, other: Any) -> Tensor:
+        """The same as ``matmul`` (numpy's matmul rules, also for 1-D and batched operands)."""
+        return self.matmul(other)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _matmul(_constant("matmul", other, self.data.dtype), self)
+
+    # ----------------------------------------------------------------- unary math
+
+    def neg(self) -> Tensor:
+        """-self"""
+        return ops.Neg.apply(self)
+
+    def exp(self) -> Tensor:
+        """e ** self"""
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm: -inf at 0, nan below (IEEE, without warnings)."""
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        """self ** 0.5 (numpy computes it with sqrt, so it is correctly rounded)."""
+        return self**0.5
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-self))"""
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        """max(self, 0)"""
+        return ops.Relu.apply(self)
+
+    def tanh(self) -> Tensor:
+        """tanh(self)"""
+        return ops.Tanh.apply(self)
+
+    def abs(self) -> Tensor:
+        """|self|"""
+        return ops.Abs.apply(self)
+
+    # ----------------------------------------------------------------- reductions
+
+    def sum(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``axis`` (None for all, an int, a negative int or a tuple)."""
+        axes = normalize_axes("sum", axis, self.data.ndim)
+        return ops.Sum.apply(self, axis=axes, keepdim=_check_keepdim("sum", keepdim))
+
+    def mean(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """sum(axis) / number of elements summed (nan for none, as in numpy)."""
+        axes = normalize_axes("mean", axis, self.data.ndim)
+        count = math.prod(self.data.shape[a] for a in axes)
+        return self.sum(axis=axes, keepdim=keepdim) / count
+
+    def max(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """The maximum over ``axis``; its gradient goes to the maximum (ties share it)."""
+        axes = normalize_axes("max", axis, self.data.ndim)
+        empty = [a for a in axes if self.data.shape[a] == 0]
+        if empty:
+            raise ValueError(
+                f"max: axis {empty[0]} of a tensor of shape {self.shape} is empty, and an "
+                f"empty axis has no maximum; accepted: axes of size at least 1"
+            )
+        return ops.Max.apply(self, axis=axes, keepdim=_check_keepdim("max", keepdim))
+
+    # ------------------------------------------------------------- shape and views
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in another shape; one size may be -1 (inferred)."""
+        target = reshape_target(
+            self.data.shape, parse_shape("reshape", shape, allow_minus_one=True)
+        )
+        return ops.Reshape.apply(self, shape=target)
+
+    def permute(self, *order: Any) -> Tensor:
+        """The axes reordered: ``t.permute(2, 0, 1)`` puts axis 2 first."""
+        return ops.Permute.apply(self, order=permutation(order, self.data.ndim))
+
+    def transpose(self, ax0: int = 1, ax1: int = 0) -> Tensor:
+        """Axes ``ax0`` and ``ax1`` swapped (PyTorch's transpose; for 2-D, the transpose)."""
+        (ax0,) = normalize_axes("transpose", ax0, self.data.ndim)
+        (ax1,) = normalize_axes("transpose", ax1, self.data.ndim)
+        order = list(range(self.data.ndim))
+        order[ax0], order[ax1] = order[ax1], order[ax0]
+        return ops.Permute.apply(self, order=tuple(order))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (numpy's name)
+        """All axes reversed, as numpy's ``.T`` (for 2-D, the transpose)."""
+        return ops.Permute.apply(self, order=tuple(reversed(range(self.data.ndim))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (numpy's and PyTorch's name)
+        """The last two axes swapped: the transpose of each matrix in a batch."""
+        if self.data.ndim < 2:
+            raise ValueError(f"mT needs a tensor of at least 2 dimensions, got shape {self.shape}")
+        return self.transpose(-1, -2)
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` (numpy's broadcast_to); the gradient is summed back."""
+        target = parse_shape("expand", shape)
+        if broadcast_shape("expand", self.data.shape, target) != target:
+            raise ValueError(
+                f"expand: a tensor of shape {self.shape} cannot be broadcast to {target}; "
+                f"each size must equal the target's or be 1"
+            )
+        if target == self.data.shape:
+            return self
+        return ops.Expand.apply(self, shape=target)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
+        index = _index_arrays(index)
+        try:
+            return ops.Index.apply(self, index=index)
+        except (IndexError, TypeError, ValueError) as error:
+            raise IndexError(
+                f"index {index!r} does not fit a tensor of shape {self.shape}: {error}"
+            ) from None
+
+    # --------------------------------------------------------------- constructors
+
+    @staticmethod
+    def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
+        return Tensor(np.zeros(parse_shape("zeros", shape)), requires_grad, dtype)
+
+    @staticmethod
+    def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ones."""
+        return Tensor(np.ones(parse_shape("ones", shape)), requires_grad, dtype)
+
+    @staticmethod
+    def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """The n x n identity matrix."""
+        (n,) = parse_shape("eye", (n,))
+        return Tensor(np.eye(n), requires_grad, dtype)
+
+    @staticmethod
+    def uniform(
+        *shape: Any,
+        low: float = -1.0,
+        high: float = 1.0,
+        rng: Any = None,
+        dtype: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """Uniform samples in [low, high) from ``rng`` (a numpy Generator or RandomState)."""
+        size = parse_shape("uniform", shape)
+        return Tensor(_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
+
+    @staticmethod
+    def randn(
+        *shape: Any, rng: Any = None, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Standard normal samples, drawn from ``rng`` (a numpy Generator or RandomState)."""
+        size = parse_shape("randn", shape)
+        return Tensor(_rng("randn", rng).standard_normal(size), requires_grad, dtype)
+
+
+# -------------------------------------------------------------------------- helpers
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """``data`` as a new float32 or float64 array, or an error that says what was wrong."""
+    target = _check_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.array(data)
+    except ValueError:
+        raise ValueError(
+            f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
+            f"rectangular (the same length at each depth); accepted: {_ACCEPTED_DATA}"
+        ) from None
+    except (TypeError, OverflowError) as error:
+        raise TypeError(
+            f"Tensor: cannot use {_describe(data)} as data ({error}); accepted: {_ACCEPTED_DATA}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
+            array.dtype.kind, f"values of dtype {array.dtype}"
+        )
+        raise TypeError(
+            f"Tensor: data holds {what} ({_describe(data)}); accepted: {_ACCEPTED_DATA}"
+        )
+    if target is None:
+        target = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
+    return array.astype(target, copy=False)
+
+
+def _check_dtype(dtype: Any) -> np.dtype | None:
+    if dtype is None:
+        return None
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in _DTYPES:
+        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
+    return checked
+
+
+def _describe(data: Any) -> str:
+    text = repr(data)
+    return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
+    """A non-Tensor operand as a constant Tensor.
+
+    Numbers, and arrays of ints or bools, are weakly typed as in numpy: they take the other
+    operand's dtype, so that ``t32 * 2`` stays float32.
+    """
+    if isinstance(value, (bool, int, float)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind in "biu"
+    ):
+        try:
+            return Tensor._from_op(np.array(value, dtype=dtype))
+        except OverflowError:
+            pass  # an int too large for the dtype: let Tensor() say so
+    try:
+        return Tensor(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{op}: the other operand is not usable as a tensor: {error}") from None
+
+
+def _check_keepdim(op: str, keepdim: Any) -> bool:
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise TypeError(f"{op}: keepdim must be True or False, got {keepdim!r}")
+    return bool(keepdim)
+
+
+def _matmul(x: Tensor, y: Tensor) -> Tensor:
+    """x @ y: the 1-D and broadcasting cases of numpy's rules, around ops.Matmul."""
+    xs, ys = x.data.shape, y.data.shape
+    if not xs or not ys:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {xs} and {ys}"
+        )
+    if len(xs) == 2 and len(ys) == 2 and xs[1] == ys[0]:
+        return ops.Matmul.apply(x, y)  # the common case, checked first
+    if xs[-1] != ys[-2 if len(ys) > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {xs} and {ys} do not fit: the last dimension of the first "
+            f"({xs[-1]}) must equal the {'second-to-last' if len(ys) > 1 else 'only'} "
+            f"dimension of the second ({ys[-2 if len(ys) > 1 else 0]})"
+        )
+    # A 1-D operand becomes a matrix (a row first, a column second), removed again after.
+    if len(xs) == 1:
+        x = x.reshape(1, xs[0])
+    if len(ys) == 1:
+        y = y.reshape(ys[0], 1)
+    batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    if _mode.enabled:
+        if x.requires_grad and x.data.shape[:-2] != batch:
+            x = x.expand(*batch, *x.data.shape[-2:])
+        if y.requires_grad and y.data.shape[:-2] != batch:
+            y = y.expand(*batch, *y.data.shape[-2:])
+    out = ops.Matmul.apply(x, y)
+    if len(xs) == 1 or len(ys) == 1:
+        rows = xs[-2:-1]  # () for a 1-D first operand
+        columns = ys[-1:] if len(ys) > 1 else ()
+        out = out.reshape(*batch, *rows, *columns)
+    return out
+
+
+def _index_arrays(index: Any) -> Any:
+    """Tensors inside an index become integer arrays (their values must be whole numbers)."""
+    if isinstance(index, tuple):
+        return tuple(_index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        values = index.data
+        if not np.all(values == np.round(values)):
+            raise IndexError(f"a Tensor used as an index must hold whole numbers, got {values}")
+        return values.astype(np.intp)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _rng(op: str, rng: Any) -> Any:
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        raise TypeError(
+            f"{op}: rng must be a numpy.random.Generator or numpy.random.RandomState "
+            f"(or None), got {type(rng).__name__}"
+        )
+    return rng
