@@ -24,6 +24,15 @@ LAYERS = {
     "ops": 2,
     "tensor": 3,
     "autograd": 4,
+    "gradcheck": 5,
+    "nn": 5,
+    "serialization": 5,
+    "viz": 5,
+    "trace": 5,
+    "anomaly": 5,
+    "optim": 6,
+    "testing": 6,
+    "compile": 7,
     "__init__": 9,
 }
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import engine, ops
-from tinygrad_lite.mode import _mode
+from tinygrad_lite.mode import _mode, fp_quiet
 from tinygrad_lite.shapes import (
     broadcast_shape,
     normalize_axes,
@@ -114,8 +114,12 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph (no grad)."""
-        return Tensor._from_op(self.data)
+        """A new leaf with a copy of this tensor's data, cut from the graph (no grad).
+
+        A copy rather than PyTorch's shared storage: an in-place change to the detached
+        tensor can then never alter a value the graph saved for its backward pass.
+        """
+        return Tensor._from_op(self.data.copy())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
@@ -162,6 +166,73 @@ class Tensor:
             # A grad that spans lines starts on a line of its own, aligned under the data.
             text += f",\n{indent}grad={grad}" if "\n" in text + grad else f", grad={grad}"
         return text + ")"
+
+    # ----------------------------------------------------------- in-place changes
+
+    def add_(self, other: Any) -> Tensor:
+        """self += other, in place (broadcasting other to self's shape); returns self."""
+        return self._in_place("add_", np.add, other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """self -= other, in place; returns self. Optimizers update parameters with it."""
+        return self._in_place("sub_", np.subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place; returns self."""
+        return self._in_place("mul_", np.multiply, other)
+
+    def copy_(self, other: Any) -> Tensor:
+        """Overwrite self with other's values (broadcast to self's shape); returns self."""
+        return self._in_place("copy_", _assign, other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place; returns self."""
+        return self._in_place("zero_", _assign, 0.0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
+        self._check_in_place("__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[_index_arrays(index)] = value
+        except (IndexError, TypeError, ValueError) as error:
+            raise IndexError(
+                f"cannot assign {_describe(value)} to index {index!r} of a tensor of shape "
+                f"{self.shape}: {error}"
+            ) from None
+        self._version += 1
+
+    def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
+        """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
+        self._check_in_place(op)
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
+            other = _to_array(other, self.data.dtype)
+        if broadcast_shape(op, self.data.shape, other.shape) != self.data.shape:
+            raise ValueError(
+                f"{op}: an operand of shape {other.shape} would change the shape {self.shape} "
+                f"of the tensor changed in place; accepted: shapes that broadcast to it"
+            )
+        with fp_quiet():
+            ufunc(self.data, other, out=self.data)
+        # Every op that saved this tensor for its backward now sees a new version, and the
+        # engine refuses to use the changed values (PyTorch's version counter).
+        self._version += 1
+        return self
+
+    def _check_in_place(self, op: str) -> None:
+        if self._ctx is not None:
+            raise RuntimeError(
+                f"{op}: this tensor was computed by {self._ctx.name} and is part of a graph; "
+                f"changing it in place would change what the backward pass sees. Use the "
+                f"out-of-place form (t = t + x) instead"
+            )
+        if self.requires_grad and _mode.enabled:
+            raise RuntimeError(
+                f"{op}: a leaf that requires grad cannot be changed in place while operations "
+                f"are recorded; do it inside `with tl.no_grad():` (as optimizers do)"
+            )
 
     # ------------------------------------------------------------------- backward
 
@@ -499,6 +570,11 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if target is None:
         target = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
     return array.astype(target, copy=False)
+
+
+def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """The update of copy_ and zero_: out's values become y's (x is out, and unused)."""
+    np.copyto(out, y)
 
 
 def _check_dtype(dtype: Any) -> np.dtype | None:
