@@ -582,9 +582,11 @@ def _check_dtype(dtype: Any) -> np.dtype | None:
         return None
     try:
         checked = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         checked = None
-    if checked not in _DTYPES:
+    # Tested against None first: numpy dtypes compare equal to None (np.dtype(None) is
+    # float64), so `None in _DTYPES` is True and a dtype numpy cannot read would pass.
+    if checked is None or checked not in _DTYPES:
         raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
     return checked
 
