@@ -3,9 +3,12 @@ is accepted."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 
-from tinygrad_lite import Tensor
+from tinygrad_lite import Function, Tensor
 
 # ------------------------------------------------------------------------- construction
 
@@ -14,3 +17,26 @@ from tinygrad_lite import Tensor
 def test_bad_dtype(dtype: object) -> None:
     with pytest.raises(TypeError, match=r"dtype must be float32, float64 or None, got"):
         Tensor([1.0], dtype=dtype)
+
+
+# ----------------------------------------------------------------------- custom Functions
+
+
+class Double(Function):
+    """out = 2 * x    dx = 2 * grad"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 2 * x
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return 2 * grad
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [(np.ones(2),), (np.float64(1.0),), (1.0,), ([1.0],), (Tensor(1.0), np.ones(2)), ()],
+    ids=["ndarray", "numpy scalar", "float", "list", "tensor and ndarray", "nothing"],
+)
+def test_apply_takes_only_tensors_as_positional_inputs(inputs: tuple[Any, ...]) -> None:
+    with pytest.raises(TypeError, match=r"Double\.apply\(\) takes one or more Tensors"):
+        Double.apply(*inputs)
