@@ -40,3 +40,34 @@ class Double(Function):
 def test_apply_takes_only_tensors_as_positional_inputs(inputs: tuple[Any, ...]) -> None:
     with pytest.raises(TypeError, match=r"Double\.apply\(\) takes one or more Tensors"):
         Double.apply(*inputs)
+
+
+def _op_whose_backward_returns(result: Any) -> type[Function]:
+    class Faulty(Function):
+        """out = 2 * x, with a backward that returns ``result``"""
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return 2 * x
+
+        def backward(self, grad: Any, x: Any, out: Any) -> Any:
+            return result
+
+    return Faulty
+
+
+@pytest.mark.parametrize(
+    ("result", "described"),
+    [
+        (np.ones(3), r"a gradient of shape \(3,\)"),
+        (np.ones((2, 1)), r"a gradient of shape \(2, 1\)"),
+        (0.0, r"a float \(0\.0\) instead of an array"),
+        ([1.0, 1.0], r"a list \(\[1\.0, 1\.0\]\) instead of an array"),
+    ],
+)
+def test_backward_returning_a_wrong_gradient_names_the_op(result: Any, described: str) -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    out = _op_whose_backward_returns(result).apply(x).sum()
+    with pytest.raises(
+        RuntimeError, match=rf"^faulty: backward returned {described} for an input of shape \(2,\)"
+    ):
+        out.backward()
