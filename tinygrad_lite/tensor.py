@@ -255,10 +255,13 @@ class Tensor:
         if create_graph:
             retain_graph = True
             seed = Tensor._from_op(seed)
-        for leaf, grad in engine.backward(
-            self, seed, retain_graph=retain_graph, create_graph=create_graph
-        ):
-            leaf._accumulate(grad)
+        # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
+        # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
+        with fp_quiet():
+            for leaf, grad in engine.backward(
+                self, seed, retain_graph=retain_graph, create_graph=create_graph
+            ):
+                leaf._accumulate(grad)
 
     def _seed(self, gradient: Any) -> np.ndarray:
         if gradient is None:
