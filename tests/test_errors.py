@@ -71,3 +71,13 @@ def test_backward_returning_a_wrong_gradient_names_the_op(result: Any, described
         RuntimeError, match=rf"^faulty: backward returned {described} for an input of shape \(2,\)"
     ):
         out.backward()
+
+
+# ----------------------------------------------------------------------------- indexing
+
+
+@pytest.mark.parametrize("value", [0.5, np.nan, np.inf, -np.inf, 1e30, -1e19])
+def test_tensor_index_must_hold_whole_numbers_in_range(value: float) -> None:
+    t = Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError, match=r"a Tensor used as an index must hold whole numbers"):
+        t[Tensor([0.0, value])]

@@ -34,6 +34,7 @@ from tinygrad_lite.shapes import (
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
 
 class Tensor:
@@ -664,8 +665,14 @@ def _index_arrays(index: Any) -> Any:
         return tuple(_index_arrays(i) for i in index)
     if isinstance(index, Tensor):
         values = index.data
-        if not np.all(values == np.round(values)):
-            raise IndexError(f"a Tensor used as an index must hold whole numbers, got {values}")
+        # Comparisons with nan are False and warn about nothing; inf and values past the
+        # integer range would make the cast below warn and wrap around.
+        whole = (values == np.round(values)) & (np.abs(values) < _INDEX_LIMIT)
+        if not np.all(whole):
+            raise IndexError(
+                f"a Tensor used as an index must hold whole numbers (finite, and smaller in "
+                f"magnitude than {_INDEX_LIMIT:.0f}), got {values}"
+            )
         return values.astype(np.intp)
     if isinstance(index, list):
         return np.asarray(index)
