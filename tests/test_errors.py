@@ -3,6 +3,7 @@ is accepted."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -81,3 +82,17 @@ def test_tensor_index_must_hold_whole_numbers_in_range(value: float) -> None:
     t = Tensor([1.0, 2.0, 3.0])
     with pytest.raises(IndexError, match=r"a Tensor used as an index must hold whole numbers"):
         t[Tensor([0.0, value])]
+
+
+# ------------------------------------------------------------------------------- matmul
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [((2, 3, 4), (5, 4, 6)), ((2, 3, 3, 4), (5, 4, 6)), ((4, 2, 3), (3, 3, 2))]
+)
+def test_matmul_batch_dimensions_that_do_not_broadcast_name_both_shapes(
+    a: tuple[int, ...], b: tuple[int, ...]
+) -> None:
+    x, y = Tensor(np.ones(a), requires_grad=True), Tensor(np.ones(b))
+    with pytest.raises(ValueError, match=re.escape(f"matmul: shapes {a} and {b} do not fit")):
+        x @ y

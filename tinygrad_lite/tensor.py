@@ -645,7 +645,15 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
         x = x.reshape(1, xs[0])
     if len(ys) == 1:
         y = y.reshape(ys[0], 1)
-    batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    try:
+        batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    except ValueError:
+        # The message names the operands' shapes, not just their batch parts.
+        raise ValueError(
+            f"matmul: shapes {xs} and {ys} do not fit: their batch dimensions "
+            f"{x.data.shape[:-2]} and {y.data.shape[:-2]} (all but the last two) do not "
+            f"broadcast; aligned from the right, each pair must be equal or contain a 1"
+        ) from None
     if _mode.enabled:
         if x.requires_grad and x.data.shape[:-2] != batch:
             x = x.expand(*batch, *x.data.shape[-2:])
