@@ -96,3 +96,26 @@ def test_matmul_batch_dimensions_that_do_not_broadcast_name_both_shapes(
     x, y = Tensor(np.ones(a), requires_grad=True), Tensor(np.ones(b))
     with pytest.raises(ValueError, match=re.escape(f"matmul: shapes {a} and {b} do not fit")):
         x @ y
+
+
+def _assign(t: Tensor, index: Any, value: Any) -> None:
+    t[index] = value
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "error", "message"),
+    [
+        (5, 1.0, IndexError, r"cannot assign to index 5 of a tensor of shape \(2, 3\)"),
+        ("a", 1.0, IndexError, r"cannot assign to index 'a' of a tensor of shape \(2, 3\)"),
+        (0, "abc", TypeError, r"data holds strings \(str 'abc'\); accepted: a number"),
+        (0, None, TypeError, r"data holds objects \(NoneType None\); accepted: a number"),
+        (0, [[1.0], [2.0, 3.0]], ValueError, r"nested lists must be rectangular"),
+        (0, [1.0, 2.0], ValueError, r"cannot assign a value of shape \(2,\) to index 0 of a"),
+    ],
+)
+def test_setitem_errors(index: Any, value: Any, error: type[Exception], message: str) -> None:
+    t = Tensor(np.zeros((2, 3)))
+    with pytest.raises(error, match=message):
+        _assign(t, index, value)
+    assert t._version == 0
+    assert np.array_equal(t.data, np.zeros((2, 3)))

@@ -193,13 +193,22 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
+        # The value is checked first, so that a bad value (a string, a ragged list) is a
+        # TypeError or ValueError about the value, and only a bad index is an IndexError.
+        if isinstance(value, Tensor):
+            value = value.data
+        elif not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+            value = _to_array(value, self.data.dtype)
         try:
             self.data[_index_arrays(index)] = value
-        except (IndexError, TypeError, ValueError) as error:
+        except (IndexError, TypeError) as error:
             raise IndexError(
-                f"cannot assign {_describe(value)} to index {index!r} of a tensor of shape "
-                f"{self.shape}: {error}"
+                f"cannot assign to index {index!r} of a tensor of shape {self.shape}: {error}"
+            ) from None
+        except ValueError as error:  # numpy's message says which shapes do not broadcast
+            raise ValueError(
+                f"cannot assign a value of shape {value.shape} to index {index!r} of a tensor "
+                f"of shape {self.shape}: {error}"
             ) from None
         self._version += 1
 
