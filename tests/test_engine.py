@@ -457,3 +457,36 @@ def test_second_backward_of_a_batched_matmul_and_broadcast() -> None:
     ]
     expected = 2 * np.einsum("bmi,bmj->ij", X, X)
     np.testing.assert_allclose(np.stack(hessian_rows), expected, rtol=1e-12)
+
+
+def test_nested_grad_with_different_argnums_is_a_mixed_partial() -> None:
+    # f = x^2 y^3 + x*y: d/dy (df/dx) = 6 x y^2 + 1; the inner grad differentiates x only,
+    # yet y, which the outer grad differentiates, flows through it.
+    def f(a: Tensor, b: Tensor) -> Tensor:
+        return a**2 * b**3 + a * b
+
+    mixed = tl.grad(tl.grad(f, argnums=0), argnums=1)(1.5, -2.0)
+    assert mixed.item() == 6 * 1.5 * 4.0 + 1
+    mixed = tl.grad(tl.grad(f, argnums=1), argnums=0)(1.5, -2.0)
+    assert mixed.item() == 6 * 1.5 * 4.0 + 1
+
+
+def test_nested_grad_through_a_closure() -> None:
+    # d/db [d/da (a^2 b^3)] = d/db (2 a b^3) = 6 a b^2
+    outer = tl.grad(lambda b: tl.grad(lambda a: a**2 * b**3)(1.5))
+    assert outer(-2.0).item() == 6 * 1.5 * 4.0
+
+
+def test_grad_keeps_the_graph_of_a_tensor_it_closes_over() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3  # recorded by the caller, used inside f
+    g = tl.grad(lambda a: a * y)(1.0)
+    assert g.item() == 6.0
+    assert g.requires_grad  # the gradient depends on x through y, and is recorded
+    y.backward(retain_graph=True)  # the caller's graph was not freed by tl.grad
+    assert x.grad is not None and x.grad.item() == 3.0
+    with tl.no_grad():
+        g = tl.grad(lambda a: a * y)(1.0)
+    assert g.item() == 6.0 and not g.requires_grad
+    y.backward()
+    assert x.grad.item() == 6.0
