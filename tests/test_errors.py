@@ -119,3 +119,13 @@ def test_setitem_errors(index: Any, value: Any, error: type[Exception], message:
         _assign(t, index, value)
     assert t._version == 0
     assert np.array_equal(t.data, np.zeros((2, 3)))
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+@pytest.mark.parametrize("keepdim", [1, 0, "yes", None])
+@pytest.mark.parametrize("op", ["sum", "mean", "max"])
+def test_bad_keepdim(op: str, keepdim: Any) -> None:
+    with pytest.raises(TypeError, match=rf"^{op}: keepdim must be True or False, got"):
+        getattr(Tensor(np.ones((2, 3))), op)(axis=0, keepdim=keepdim)

@@ -445,6 +445,7 @@ class Tensor:
     def mean(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """sum(axis) / number of elements summed (nan for none, as in numpy)."""
         axes = normalize_axes("mean", axis, self.data.ndim)
+        keepdim = _check_keepdim("mean", keepdim)  # here, so that an error names mean
         count = math.prod(self.data.shape[a] for a in axes)
         return self.sum(axis=axes, keepdim=keepdim) / count
 
