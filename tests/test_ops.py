@@ -636,3 +636,50 @@ def test_ieee_values_without_warnings(
     assert leaf.grad is not None
     np.testing.assert_array_equal(out.data, expected_out)
     np.testing.assert_array_equal(leaf.grad.data, expected_dx)
+
+
+# ------------------------------------------------------- results never alias their inputs
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda t: t.reshape(4),
+        lambda t: t.reshape(-1, 1),
+        lambda t: t.T,
+        lambda t: t.mT,
+        lambda t: t.transpose(0, 1),
+        lambda t: t.permute(1, 0),
+        lambda t: t[0],
+        lambda t: t[:, ::-1],
+        lambda t: t.expand(3, 2, 2),
+        lambda t: t.sum(axis=()),
+        lambda t: t.max(axis=()),
+    ],
+    ids=["reshape", "reshape -1", "T", "mT", "transpose", "permute", "int", "slice", "expand",
+         "sum over no axis", "max over no axis"],
+)  # fmt: skip
+def test_an_op_result_is_not_a_view_of_its_input(view: Callable[[Tensor], Tensor]) -> None:
+    # numpy returns views for these; a Tensor holding one would see its input's in-place
+    # changes (and change its input) without either version counter noticing.
+    c = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    out = view(c)
+    assert not np.shares_memory(out.data, c.data)
+    before = out.tolist()
+    c.add_(100.0)
+    assert out.tolist() == before
+
+
+def test_in_place_change_after_a_reshape_cannot_alter_a_saved_value() -> None:
+    # w @ c with 1-D operands reshapes c; matmul saves the reshaped c for w's gradient.
+    w, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+    out = w @ c
+    c.add_(1.0)
+    out.backward()
+    assert w.grad is not None and w.grad.tolist() == [3.0, 4.0]
+    m = Tensor(np.ones((2, 2)), requires_grad=True)
+    d = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    out = (m * d.T).sum()
+    d.mul_(10.0)
+    out.backward()
+    assert m.grad is not None and m.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]
