@@ -126,6 +126,20 @@ def test_numpy_returns_a_copy() -> None:
     assert t.tolist() == [1.0, 2.0]
 
 
+def test_numpy_conversion_protocol() -> None:
+    t = Tensor([1.0, 2.0])
+    copied = np.array(t)  # numpy's rule: np.array copies
+    assert not np.shares_memory(copied, t.data)
+    copied[0] = 10.0
+    assert t.tolist() == [1.0, 2.0] and t._version == 0
+    assert np.array(t, dtype=np.float32).dtype == np.float32
+    assert np.asarray(t) is t.data  # np.asarray does not copy what needs no copy
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.array(t, copy=False) is t.data
+    with pytest.raises(ValueError, match=r"without a copy \(copy=False was given\)"):
+        np.array(t, dtype=np.float32, copy=False)
+
+
 def test_item_and_tolist() -> None:
     one = Tensor([[4.0]])
     assert one.item() == 4.0 and type(one.item()) is float

@@ -123,7 +123,17 @@ class Tensor:
         return Tensor._from_op(self.data.copy())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
+        if copy:  # np.array(t) asks for a copy: changes to it must not reach the tensor
+            return np.array(self.data, dtype=dtype, copy=True)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self.data
+        if copy is False:
+            raise ValueError(
+                f"cannot convert a tensor of dtype {self.data.dtype} to {np.dtype(dtype)} "
+                f"without a copy (copy=False was given)"
+            )
+        return self.data.astype(dtype)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
