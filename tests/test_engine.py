@@ -490,3 +490,30 @@ def test_grad_keeps_the_graph_of_a_tensor_it_closes_over() -> None:
     assert g.item() == 6.0 and not g.requires_grad
     y.backward()
     assert x.grad.item() == 6.0
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "expected"),
+    [
+        (lambda t: t.log(), 0.0, -np.inf),  # -1/x^2
+        (lambda t: 1 / t, 0.0, np.inf),  # 2/x^3 at +0
+        (lambda t: t.sqrt(), 0.0, -np.inf),  # -x^-1.5 / 4
+        (lambda t: t.exp(), 1000.0, np.inf),
+        (lambda t: t.sigmoid(), 1e4, 0.0),
+        (lambda t: t.sigmoid(), -1e4, 0.0),
+        (lambda t: t.tanh(), 1e4, 0.0),
+    ],
+    ids=["log", "1/x", "sqrt", "exp", "sigmoid+", "sigmoid-", "tanh"],
+)
+def test_second_derivative_at_extremes_follows_ieee_without_warnings(
+    f: Callable[[Tensor], Tensor], x: float, expected: float
+) -> None:
+    assert tl.grad(tl.grad(f))(x).item() == expected
+    leaf = Tensor(x, requires_grad=True)
+    f(leaf).backward(create_graph=True)
+    first = leaf.grad
+    assert first is not None
+    first.backward()  # adds the second derivative to the first: IEEE sums, no warning
+    assert leaf.grad is not None
+    total = leaf.grad.item()
+    assert total == first.item() + expected or (np.isnan(total) and first.item() == -expected)
