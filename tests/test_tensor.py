@@ -305,6 +305,46 @@ def test_in_place_keeps_float32() -> None:
     assert t.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.add_(1.0),
+        lambda t: t.sub_(1.0),
+        lambda t: t.mul_(2.0),
+        lambda t: t.copy_(5.0),
+        lambda t: t.zero_(),
+        lambda t: t.__setitem__((), 5.0),
+    ],
+    ids=["add_", "sub_", "mul_", "copy_", "zero_", "setitem"],
+)
+def test_in_place_on_a_zero_dimensional_op_result(change: Callable[[Tensor], Any]) -> None:
+    # numpy's arithmetic on 0-d arrays returns numpy scalars, which cannot be written to.
+    with tl.no_grad():
+        t = Tensor(2.0) * Tensor(3.0)
+    reference = Tensor(6.0)  # made from a 0-d array
+    change(t)
+    change(reference)
+    assert t.item() == reference.item()
+    assert t._version == 1 and isinstance(t.data, np.ndarray)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        lambda: Tensor(2.0) * 3,
+        lambda: Tensor(2.0).exp(),
+        lambda: -Tensor(2.0),
+        lambda: Tensor(2.0).relu(),
+    ],
+    ids=["mul", "exp", "neg", "relu"],
+)
+def test_zero_dimensional_op_result_converts_to_an_array(result: Callable[[], Tensor]) -> None:
+    t = result()
+    for array in (t.numpy(), t.detach().data, np.asarray(t), np.array(t)):
+        assert isinstance(array, np.ndarray) and array.shape == ()
+        assert array == t.item()
+
+
 def test_optimizer_style_update_under_no_grad() -> None:
     w = Tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()

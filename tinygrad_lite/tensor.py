@@ -99,7 +99,9 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the data as a numpy array."""
-        return self.data.copy()
+        # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
+        # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
+        return np.array(self.data)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -120,14 +122,14 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        return Tensor._from_op(self.data.copy())
+        return Tensor._from_op(np.array(self.data))  # an array even for a numpy scalar
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
         if copy:  # np.array(t) asks for a copy: changes to it must not reach the tensor
             return np.array(self.data, dtype=dtype, copy=True)
         if dtype is None or np.dtype(dtype) == self.data.dtype:
-            return self.data
+            return np.asarray(self.data)  # the array itself; a numpy scalar becomes one
         if copy is False:
             raise ValueError(
                 f"cannot convert a tensor of dtype {self.data.dtype} to {np.dtype(dtype)} "
@@ -203,6 +205,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
+        self._own_array()
         # The value is checked first, so that a bad value (a string, a ragged list) is a
         # TypeError or ValueError about the value, and only a bad index is an IndexError.
         if isinstance(value, Tensor):
@@ -225,6 +228,7 @@ class Tensor:
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
+        self._own_array()
         if isinstance(other, Tensor):
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
@@ -240,6 +244,12 @@ class Tensor:
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
         return self
+
+    def _own_array(self) -> None:
+        # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
+        # arrays returns one), which cannot be written to: it becomes a 0-d array first.
+        if type(self.data) is not np.ndarray:
+            self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
         if self._ctx is not None:
