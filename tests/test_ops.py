@@ -227,7 +227,7 @@ def test_broadcast_operand_only_one_requires_grad() -> None:
     close(x.grad.data, g.sum(axis=(0, 2))[:, None])
 
 
-@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3))
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, min_side=0, max_side=3))
 def test_broadcasting_matches_numpy_and_sums_gradients_back(shapes: Any) -> None:
     (a_shape, b_shape), result_shape = shapes
     rng = np.random.default_rng(sum(a_shape) + 10 * sum(b_shape))
@@ -550,6 +550,14 @@ def test_indexing(name: str) -> None:
     out, g, dx = backprop(lambda t: t[index], x)
     assert np.array_equal(out, x[numpy_index])
     close(dx, _scatter_by_hand(x.shape, numpy_index, g))
+
+
+@pytest.mark.parametrize("index", [[], ([], 0), [[]], (slice(None), [])], ids=str)
+def test_indexing_with_an_empty_list_picks_nothing(index: Any) -> None:
+    x = randn(2, 3)
+    out, g, dx = backprop(lambda t: t[index], x)
+    assert out.shape == x[index].shape
+    assert np.array_equal(dx, np.zeros((2, 3)))
 
 
 def test_repeated_indices_accumulate_gradient() -> None:

@@ -713,7 +713,9 @@ def _index_arrays(index: Any) -> Any:
             )
         return values.astype(np.intp)
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        # An empty list picks nothing, as in numpy; np.asarray([]) would be a float array.
+        return array.astype(np.intp) if array.size == 0 else array
     return index
 
 
