@@ -576,11 +576,16 @@ def test_backward_after_an_in_place_change_to_a_matmul_operand() -> None:
 def test_backward_after_an_unrelated_in_place_change_is_fine() -> None:
     w = Tensor([1.0, 2.0], requires_grad=True)
     c = Tensor([3.0, 4.0])
-    out = (w + c).sum()  # add's backward needs no input values, but the rule is kept simple
-    other = Tensor([0.0, 0.0])
+    out = (w * c).sum()
+    other = Tensor([0.0, 0.0])  # not part of the graph
     other.add_(1.0)
+    c2 = c * 1  # a new tensor computed from c: changing c later is what matters, not this
+    with tl.no_grad():
+        w2 = w * 1
+        w2.add_(1.0)
     out.backward()
-    assert w.grad is not None and w.grad.tolist() == [1.0, 1.0]
+    assert w.grad is not None and w.grad.tolist() == [3.0, 4.0]
+    assert c2.tolist() == [3.0, 4.0]
 
 
 @pytest.mark.parametrize(
