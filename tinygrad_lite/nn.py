@@ -445,13 +445,18 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
 
     The same loss as ``binary_cross_entropy(sigmoid(z), y)``, finite for every finite z:
     exp only ever sees -|z| <= 0. dL/dz = (sigmoid(z) - y) / n.
+
+    Written as ``z*(m - y) + log(1 + exp(-(z*s)))`` with two constants read off the data:
+    m = 1 where z >= 0, else 0 (so z*m = max(z, 0)), and s = 1 where z >= 0, else -1 (so
+    z*s = |z|). With them the gradient is ``(m - y) - s*sigmoid(-|z|)``: where a prediction
+    is confidently right, m - y is exactly 0 and the tiny sigmoid(-|z|) survives (a
+    0.5*(z + |z|) form would round it away against 0.5); and at z = 0 the sides agree on
+    s = 1, giving 0.5 - y (relu's and abs's own kinks would give -y). Per-element losses
+    below 1e-16 round to 0 (log(1 + e) rather than log1p(e)).
     """
     target = _target("binary_cross_entropy_with_logits", logits, target)
     with fp_quiet():
-        z, a = logits, logits.abs()
-        # max(z, 0) written as 0.5*z + 0.5*|z|: relu's value, but its kink at z = 0 is
-        # |z|'s, which cancels the kink of the log term, so the gradient at 0 is 0.5 - y.
-        # relu(z) with relu'(0) = 0 would give -y there (zero-initialised logits hit it).
-        # (0.5*z + 0.5*|z| rather than 0.5*(z + |z|), which overflows for z > 9e307.)
-        positive_part = z * 0.5 + a * 0.5
-        return (positive_part - z * target + (1 + (-a).exp()).log()).mean()
+        z = logits
+        m = z.data >= 0
+        s = np.where(m, 1.0, -1.0)
+        return (z * (m - target) + (1 + (-(z * s)).exp()).log()).mean()

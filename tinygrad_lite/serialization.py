@@ -78,31 +78,36 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
+    # Our own handle, so that it is closed even when numpy fails to read the archive.
     with open(path, "rb") as file:
         magic = file.read(len(_ZIP_MAGIC))
-    if magic != _ZIP_MAGIC:
-        raise ValueError(
-            f"load: {path!r} is not a tinygrad_lite state file (not an .npz archive: it "
-            f"starts with {magic!r}); accepted: files written by tl.save"
-        )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            # Read every array now: a corrupted member fails its CRC check here.
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise ValueError(
-            f"load: {path!r} is truncated or corrupted ({type(error).__name__}: {error})"
-        ) from None
+        if magic != _ZIP_MAGIC:
+            raise ValueError(
+                f"load: {path!r} is not a tinygrad_lite state file (not an .npz archive: it "
+                f"starts with {magic!r}); accepted: files written by tl.save"
+            )
+        file.seek(0)
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                # Read every array now: a corrupted member fails its CRC check here.
+                arrays = {name: archive[name] for name in archive.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+            raise ValueError(
+                f"load: {path!r} is truncated or corrupted ({type(error).__name__}: {error})"
+            ) from None
     if FORMAT_KEY not in arrays:
         raise ValueError(
             f"load: {path!r} is an .npz file but not a tinygrad_lite state file (it has no "
             f"{FORMAT_KEY} entry); accepted: files written by tl.save"
         )
+    strays = [name for name, array in arrays.items() if not isinstance(array, np.ndarray)]
+    if strays:
+        raise ValueError(f"load: {path!r} holds entries that are not arrays: {strays}")
     version = arrays.pop(FORMAT_KEY)
     if version.shape != () or version.dtype.kind not in "iu" or not 1 <= version <= FORMAT_VERSION:
         raise ValueError(
-            f"load: {path!r} has format version {version!r}; this version of tinygrad_lite "
-            f"reads versions 1 to {FORMAT_VERSION}"
+            f"load: {path!r} has format version {version.tolist()!r}; this version of "
+            f"tinygrad_lite reads versions 1 to {FORMAT_VERSION}"
         )
     return arrays
 
