@@ -1,0 +1,352 @@
+"""The guides in docs/ are tested like code.
+
+Their ``>>>`` examples run as doctests (``docs`` is in pytest's testpaths); these tests
+check the rest: every Python block is such an example, every link leads somewhere real,
+every function a guide names exists where it says, every page is reachable from the index,
+and the op reference covers every differentiable method of ``Tensor``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_lite import Tensor
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+FENCE = re.compile(r"^```(.*)$")
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+CODE = re.compile(r"`([^`]+)`")
+
+
+def _page_id(path: Path) -> str:
+    return path.name
+
+
+def _blocks(text: str) -> list[tuple[int, str, list[str]]]:
+    """(line number, language, lines) of every fenced block; an unclosed fence fails."""
+    blocks = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if opening:
+            start, language = i + 1, opening.group(1).strip()
+            i += 1
+            body = []
+            while i < len(lines) and not lines[i].startswith("```"):
+                body.append(lines[i])
+                i += 1
+            assert i < len(lines), f"line {start}: the code block is never closed"
+            blocks.append((start, language, body))
+        i += 1
+    return blocks
+
+
+def _prose(text: str) -> str:
+    """The text outside fenced blocks (links and code spans live there)."""
+    return "\n".join(
+        "" if in_block else line for line, in_block in zip(text.splitlines(), _in_block(text))
+    )
+
+
+def _in_block(text: str) -> list[bool]:
+    flags, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            flags.append(True)
+            inside = not inside
+        else:
+            flags.append(inside)
+    return flags
+
+
+def _slug(heading: str) -> str:
+    """The anchor mkdocs (Python-Markdown's toc) gives a heading."""
+    text = re.sub(r"[`*]", "", heading).strip().lower()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def _anchors(path: Path) -> set[str]:
+    lines = _prose(path.read_text()).splitlines()
+    return {_slug(line.lstrip("#")) for line in lines if line.startswith("#")}
+
+
+# ------------------------------------------------------------------ every sample runs
+
+
+def test_docs_run_as_doctests() -> None:
+    # (tomllib is Python 3.11+: the two lines are read as text.)
+    config = (ROOT / "pyproject.toml").read_text()
+    testpaths = re.search(r"^testpaths = \[(.*)\]$", config, re.M)
+    assert testpaths and '"docs"' in testpaths.group(1), "docs/ is not in pytest's testpaths"
+    assert "--doctest-glob='*.md'" in config
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_page_id)
+def test_every_python_block_is_a_doctest(path: Path) -> None:
+    # A Python block that is not made of >>> examples would never run: it could rot.
+    for line, language, body in _blocks(path.read_text()):
+        assert language, f"{path.name}:{line}: a code block needs a language (python, text, sh)"
+        if language in ("python", "py", "pycon"):
+            code = [text for text in body if text.strip()]
+            assert code and code[0].startswith(">>> "), (
+                f"{path.name}:{line}: a python block must be >>> examples, so that it runs"
+            )
+            # doctest reads expected output up to a blank line: without one before the
+            # fence, the fence would be taken as output.
+            if not body[-1].startswith((">>>", "...")):
+                assert body[-1] == "", f"{path.name}:{line}: end the block with a blank line"
+        else:
+            assert not any(text.startswith(">>> ") for text in body), (
+                f"{path.name}:{line}: >>> examples belong in a python block"
+            )
+
+
+# ---------------------------------------------------------------------- links
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_page_id)
+def test_links_lead_somewhere(path: Path) -> None:
+    for text, target in LINK.findall(_prose(path.read_text())):
+        if re.match(r"[a-z]+:", target):
+            continue  # an outside address
+        file_part, _, anchor = target.partition("#")
+        destination = (path.parent / file_part).resolve() if file_part else path
+        assert destination.exists(), f"{path.name}: [{text}]({target}) leads to no file"
+        if anchor and destination.suffix == ".md":
+            assert anchor in _anchors(destination), (
+                f"{path.name}: [{text}]({target}): {destination.name} has no heading #{anchor}"
+            )
+
+
+@cache
+def _definitions(path: Path) -> set[str]:
+    """The dotted names a Python file defines: functions, classes, their methods and
+    attributes (``Function.apply``, ``Function.inputs``), module-level constants."""
+    names: set[str] = set()
+    tree = ast.parse(path.read_text())
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(prefix + node.name)
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.add(prefix + node.target.id)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        names.add(prefix + target.id)
+                        if target.id == "__slots__" and isinstance(node.value, ast.Tuple):
+                            names.update(
+                                prefix + elt.value
+                                for elt in node.value.elts
+                                if isinstance(elt, ast.Constant)
+                            )
+            elif isinstance(node, ast.If):  # if TYPE_CHECKING: ... and the like
+                visit(node.body, prefix)
+
+    visit(tree.body, "")
+    # Attributes set in methods (self._ctx = ...) count as the class's.
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for node in ast.walk(cls):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("self", "t")
+            ):
+                names.add(f"{cls.name}.{node.attr}")
+    return names
+
+
+def _named_code(path: Path) -> list[tuple[str, Path, str]]:
+    """(link text, file, name) for every link to a .py file whose text names code."""
+    found = []
+    for text, target in LINK.findall(_prose(path.read_text())):
+        file_part = target.partition("#")[0]
+        if not file_part.endswith(".py"):
+            continue
+        source = (path.parent / file_part).resolve()
+        for span in CODE.findall(text):
+            name = span.removesuffix("()").split("(")[0]
+            # `engine.backward` in engine.py names backward; `fp_quiet` names itself.
+            name = name.removeprefix(source.stem + ".")
+            found.append((text, source, name))
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_page_id)
+def test_named_functions_exist_where_the_link_says(path: Path) -> None:
+    for text, source, name in _named_code(path):
+        assert source.is_file(), f"{path.name}: [{text}] links to {source}, which is missing"
+        assert name in _definitions(source), (
+            f"{path.name}: [{text}] names {name}, which {source.relative_to(ROOT)} does not "
+            f"define (renamed or moved? update the guide)"
+        )
+
+
+def test_internals_follows_the_code_through_every_core_file() -> None:
+    named = _named_code(DOCS / "internals.md")
+    files = {source.name for _, source, _ in named}
+    for core in ("function.py", "engine.py", "tensor.py", "mode.py", "ops.py", "autograd.py"):
+        assert core in files, f"internals.md links no function of tinygrad_lite/{core}"
+    assert len(named) >= 30, "internals.md should link each step to the code that does it"
+
+
+def test_the_name_check_catches_a_stale_name() -> None:
+    # The check above is only worth something if it fails on a name that is not there.
+    engine = ROOT / "tinygrad_lite" / "engine.py"
+    assert "backward" in _definitions(engine)
+    assert "backward_pass" not in _definitions(engine)
+    assert "Function.apply" in _definitions(ROOT / "tinygrad_lite" / "function.py")
+    assert "Tensor._ctx" in _definitions(ROOT / "tinygrad_lite" / "tensor.py")
+
+
+# ------------------------------------------------------------------ every page reachable
+
+
+def test_every_page_is_linked_from_the_index_and_in_the_site() -> None:
+    linked = {
+        target.partition("#")[0]
+        for _, target in LINK.findall(_prose((DOCS / "index.md").read_text()))
+    }
+    nav = (ROOT / "mkdocs.yml").read_text()
+    for path in PAGES:
+        if path.name != "index.md":
+            assert path.name in linked, (
+                f"docs/{path.name} is not linked from docs/index.md: add it to the list of guides"
+            )
+        assert re.search(rf":\s*{re.escape(path.name)}\s*$", nav, re.M), (
+            f"docs/{path.name} is not in the nav of mkdocs.yml"
+        )
+
+
+# ------------------------------------------------------------------ the op reference
+
+# Public names of Tensor that are not differentiable ops: attributes, conversions out of
+# the graph, the backward pass itself, in-place changes (counted, never recorded) and
+# constructors. Everything else public must be in docs/ops.md.
+NOT_OPS = {
+    "data": "attribute",
+    "grad": "attribute",
+    "requires_grad": "attribute",
+    "shape": "attribute",
+    "ndim": "attribute",
+    "size": "attribute",
+    "dtype": "attribute",
+    "is_leaf": "attribute",
+    "numpy": "conversion",
+    "item": "conversion",
+    "tolist": "conversion",
+    "detach": "conversion",
+    "backward": "the backward pass",
+    "add_": "in place",
+    "sub_": "in place",
+    "mul_": "in place",
+    "copy_": "in place",
+    "zero_": "in place",
+    "zeros": "constructor",
+    "ones": "constructor",
+    "eye": "constructor",
+    "uniform": "constructor",
+    "randn": "constructor",
+}
+# Special methods that are not ops: construction, conversion, printing, assignment.
+NOT_OP_DUNDERS = {
+    "__init__",
+    "__array__",
+    "__array_ufunc__",
+    "__len__",
+    "__bool__",
+    "__float__",
+    "__repr__",
+    "__setitem__",
+}
+
+
+def _public_ops() -> set[str]:
+    return {n for n in dir(Tensor) if not n.startswith("_") and n not in NOT_OPS}
+
+
+def _op_dunders() -> set[str]:
+    return {
+        n
+        for n, value in vars(Tensor).items()
+        if n.startswith("__") and callable(value) and n not in NOT_OP_DUNDERS
+    }
+
+
+def _reference_rows() -> list[list[str]]:
+    """The cells of every table row in docs/ops.md (header and rule lines left out)."""
+    rows = []
+    for line in _prose((DOCS / "ops.md").read_text()).splitlines():
+        if line.startswith("|") and not re.match(r"\|\s*-", line):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if cells[0] not in ("method", "operator"):
+                rows.append(cells)
+    return rows
+
+
+def _documented() -> set[str]:
+    """Method names in the first column of the op tables (``t.sum(axis=None)`` gives sum,
+    ``t.T`` gives T) and special methods anywhere in a row (``__radd__``)."""
+    names = set()
+    for cells in _reference_rows():
+        for span in CODE.findall(cells[0]):
+            names.update(re.findall(r"^\w+\.(\w+)", span))
+        for cell in cells:
+            names.update(re.findall(r"`(__\w+__)`", cell))
+    return names
+
+
+def test_ops_reference_names_every_differentiable_method() -> None:
+    missing = sorted(_public_ops() - _documented())
+    assert not missing, f"docs/ops.md does not document Tensor.{missing}"
+
+
+def test_ops_reference_names_every_operator_and_reflected_form() -> None:
+    missing = sorted(_op_dunders() - _documented())
+    assert not missing, f"docs/ops.md does not document Tensor.{missing}"
+
+
+def test_ops_reference_documents_only_what_exists() -> None:
+    gone = sorted(n for n in _documented() if not hasattr(Tensor, n))
+    assert not gone, f"docs/ops.md documents Tensor.{gone}, which Tensor no longer has"
+
+
+def test_the_exclusions_are_not_differentiable() -> None:
+    # Each name kept out of the reference really makes no recorded op.
+    t = Tensor([2.0], requires_grad=True)
+    for name, kind in NOT_OPS.items():
+        value = getattr(Tensor, name, None)
+        if kind == "attribute":
+            assert not callable(getattr(t, name)) or name == "grad", name
+        elif kind == "conversion":
+            result = getattr(t, name)()
+            assert not (isinstance(result, Tensor) and result.requires_grad), name
+        elif kind == "in place":
+            assert name.endswith("_") and callable(value), name
+        elif kind == "constructor":
+            assert isinstance(vars(Tensor)[name], staticmethod), name
+    assert isinstance(t.numpy(), np.ndarray)
+
+
+def test_the_op_check_would_notice_a_new_method() -> None:
+    # The introspection sees a method the moment it is added.
+    class Wider(Tensor):
+        def softplus(self) -> Tensor:
+            return (1 + self.exp()).log()
+
+    assert "softplus" in {n for n in dir(Wider) if not n.startswith("_")} - NOT_OPS.keys()
+    assert "softplus" not in _documented()
