@@ -350,3 +350,39 @@ def test_the_op_check_would_notice_a_new_method() -> None:
 
     assert "softplus" in {n for n in dir(Wider) if not n.startswith("_")} - NOT_OPS.keys()
     assert "softplus" not in _documented()
+
+
+# Words that mark a docstring's rule as prose ("dx = grad summed over the broadcast axes")
+# rather than a formula the reference can quote.
+PROSE = {"the", "with", "over", "by", "at", "to", "like", "back", "its"}
+
+
+def _primitives() -> dict[str, type]:
+    from tinygrad_lite import ops
+    from tinygrad_lite.function import Function
+
+    return {
+        name: value
+        for name, value in vars(ops).items()
+        if isinstance(value, type) and issubclass(value, Function) and value is not Function
+    }
+
+
+def test_ops_reference_names_every_primitive() -> None:
+    linked = {name for _, source, name in _named_code(DOCS / "ops.md") if source.name == "ops.py"}
+    missing = sorted(set(_primitives()) - linked)
+    assert not missing, f"docs/ops.md does not link the primitives {missing} of ops.py"
+
+
+def test_ops_reference_quotes_each_primitive_rule() -> None:
+    # Each primitive's docstring states its math on its first line ("out = ...    dx = ...");
+    # the reference must show the same formulas, so a changed rule changes the page too.
+    spans = set(CODE.findall(_prose((DOCS / "ops.md").read_text())))
+    for name, cls in _primitives().items():
+        first_line = (cls.__doc__ or "").strip().splitlines()[0]
+        for formula in re.split(r"\s{3,}", first_line):
+            if PROSE & set(formula.split()):
+                continue
+            # In a table, a `|` would end the cell: |x| is written abs(x) there.
+            formula = re.sub(r"\|(\w+)\|", r"abs(\1)", formula)
+            assert formula in spans, f"docs/ops.md does not show {name}'s `{formula}`"
