@@ -29,13 +29,13 @@ def toposort(root: Tensor) -> list[Tensor]:
     Tensor goes into the order once every input it was computed from is in it.
     """
     order: list[Tensor] = []
-    visited = {id(root)}
+    visited = {root}  # Tensors hash by identity (they define no ==)
     stack = [(root, iter(_inputs(root)))]
     while stack:
         t, inputs = stack[-1]
         for x in inputs:
-            if x._ctx is not None and id(x) not in visited:
-                visited.add(id(x))
+            if x._ctx is not None and x not in visited:
+                visited.add(x)
                 stack.append((x, iter(_inputs(x))))
                 break
         else:  # every input of t is in the order
@@ -51,6 +51,7 @@ def _inputs(t: Tensor) -> tuple[Tensor, ...]:
     return inputs
 
 
+@fp_quiet()
 def backward(
     root: Tensor, grad: Any, *, retain_graph: bool, create_graph: bool
 ) -> list[tuple[Tensor, Any]]:
@@ -64,12 +65,11 @@ def backward(
     if root._ctx is None:
         return [(root, grad)]
     order = toposort(root)
-    grads: dict[int, Any] = {id(root): grad}  # gradient so far, per Tensor (by id)
-    leaves: dict[int, Tensor] = {}
-    with fp_quiet(), enable_grad() if create_graph else _nothing:
+    grads = {root: grad}  # the gradient so far, per Tensor
+    with enable_grad() if create_graph else _nothing:
         for t in reversed(order):
             fn = t._ctx
-            grad = grads.pop(id(t), None)
+            grad = grads.pop(t, None)
             if grad is not None:  # None: every rule that could reach t returned None
                 for x, dx in zip(fn.inputs, _input_grads(fn, t, grad, create_graph)):
                     if dx is None or not x.requires_grad:
@@ -80,29 +80,21 @@ def backward(
                             f"{tuple(dx.shape)} for an input of shape {x.data.shape}; each "
                             f"gradient must have its input's shape"
                         )
-                    key = id(x)
-                    if key in grads:
-                        grads[key] = grads[key] + dx
+                    if x in grads:
+                        grads[x] = grads[x] + dx
                     else:
-                        grads[key] = dx
-                        if x._ctx is None:
-                            leaves[key] = x
+                        grads[x] = dx
             if not retain_graph:
                 fn.inputs = None  # frees the graph behind t as soon as it is used
-    return [(leaf, grads[key]) for key, leaf in leaves.items()]
+    # Every Tensor in the order was popped above: what is left are the leaves.
+    return list(grads.items())
 
 
 def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any, ...]:
     """Run the rule of ``fn`` (the op that made ``t``): one gradient per input."""
     inputs = fn.inputs
-    for x, version in zip(inputs, fn.versions):
-        if x._version != version:
-            raise RuntimeError(
-                f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
-                f"forward pass used it (version {version}, now {x._version}), so its gradient "
-                f"would be wrong; run backward() before changing it (an optimizer step, an "
-                f"in-place method), or compute the forward pass again"
-            )
+    if [x._version for x in inputs] != fn.versions:
+        raise _changed_in_place(fn)
     if create_graph:
         input_grads = fn.backward(grad, *inputs, t)
     else:
@@ -118,6 +110,19 @@ def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any
         for observer in _mode.observers:
             observer.backward(fn, grad, input_grads)
     return input_grads
+
+
+def _changed_in_place(fn: Any) -> RuntimeError:
+    """The error for a rule whose input was changed in place since the forward pass."""
+    for x, version in zip(fn.inputs, fn.versions):
+        if x._version != version:
+            return RuntimeError(
+                f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
+                f"forward pass used it (version {version}, now {x._version}), so its gradient "
+                f"would be wrong; run backward() before changing it (an optimizer step, an "
+                f"in-place method), or compute the forward pass again"
+            )
+    raise AssertionError("no input of the op was changed")
 
 
 class _Nothing:
