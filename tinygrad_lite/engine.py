@@ -74,11 +74,12 @@ def backward(
                 for x, dx in zip(fn.inputs, _input_grads(fn, t, grad, create_graph)):
                     if dx is None or not x.requires_grad:
                         continue
-                    if dx.shape != x.data.shape:
+                    # getattr: a rule that returns a number or a list gets this message too.
+                    if getattr(dx, "shape", None) != x.data.shape:
                         raise RuntimeError(
-                            f"{fn.name}: backward returned a gradient of shape "
-                            f"{tuple(dx.shape)} for an input of shape {x.data.shape}; each "
-                            f"gradient must have its input's shape"
+                            f"{fn.name}: backward returned {_describe(dx)} for an input of "
+                            f"shape {x.data.shape}; each gradient must be an array (a Tensor "
+                            f"under create_graph) of its input's shape, or None"
                         )
                     if x in grads:
                         grads[x] = grads[x] + dx
@@ -114,15 +115,19 @@ def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any
 
 def _changed_in_place(fn: Any) -> RuntimeError:
     """The error for a rule whose input was changed in place since the forward pass."""
-    for x, version in zip(fn.inputs, fn.versions):
-        if x._version != version:
-            return RuntimeError(
-                f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
-                f"forward pass used it (version {version}, now {x._version}), so its gradient "
-                f"would be wrong; run backward() before changing it (an optimizer step, an "
-                f"in-place method), or compute the forward pass again"
-            )
-    raise AssertionError("no input of the op was changed")
+    x, version = next((x, v) for x, v in zip(fn.inputs, fn.versions) if x._version != v)
+    return RuntimeError(
+        f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
+        f"forward pass used it (version {version}, now {x._version}), so its gradient "
+        f"would be wrong; run backward() before changing it (an optimizer step, an "
+        f"in-place method), or compute the forward pass again"
+    )
+
+
+def _describe(dx: Any) -> str:
+    if hasattr(dx, "shape"):
+        return f"a gradient of shape {tuple(dx.shape)}"
+    return f"a {type(dx).__name__} ({dx!r:.40}) instead of an array"
 
 
 class _Nothing:
