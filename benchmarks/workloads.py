@@ -25,9 +25,7 @@ from typing import Any
 
 import numpy as np
 
-import tinygrad_lite as tl
-from tinygrad_lite import Tensor
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite import Tensor, nn, optim
 
 # The seed's data, as float64.
 X1 = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=np.float64)  # single neuron
@@ -148,80 +146,60 @@ class HandMlp(HandWritten):
 
 
 class Framework(Implementation):
-    """A model and an update written with tinygrad_lite, as a user writes them."""
+    """The network as a user declares and trains it: nn.Sequential, nn.sse_loss, optim.SGD."""
 
-    def __init__(self, initial: list[np.ndarray], lr: float) -> None:
+    def __init__(self, initial: list[np.ndarray], layers: list[nn.Module], lr: float) -> None:
         super().__init__(initial)
-        self.params = [Tensor(w, requires_grad=True) for w in initial]
-        self.lr = lr
-
-    def forward(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+        self.model = nn.Sequential(*layers)
+        self.optimizer = optim.SGD(self.model.parameters(), lr=lr)
+        self.state = self.model.state_dict()
 
     def step(self) -> None:
-        for p in self.params:
-            p.grad = None
-        loss = sse_loss(self.model(self.inputs), self.targets)
+        self.optimizer.zero_grad()
+        loss = nn.sse_loss(self.model(self.inputs), self.targets)
         loss.backward()
-        self.sgd()
-
-    @fp_quiet()
-    def model(self, x: Tensor) -> Tensor:
-        return self.forward(x)
-
-    @fp_quiet()
-    def sgd(self) -> None:
-        with tl.no_grad():
-            for p in self.params:
-                p.sub_(self.lr * p.grad.data)  # type: ignore[union-attr]
+        self.optimizer.step()
 
     def reset(self) -> None:
-        with tl.no_grad():
-            for p, w0 in zip(self.params, self.initial):
-                p.copy_(w0)
+        self.model.load_state_dict(self.state)
 
     def weights(self) -> list[np.ndarray]:
-        return [p.numpy() for p in self.params]
-
-
-@fp_quiet()
-def sse_loss(pred: Tensor, target: Tensor) -> Tensor:
-    """0.5 * sum((target - pred)**2)"""
-    d = target - pred
-    return 0.5 * (d * d).sum()
+        return [p.numpy() for p in self.model.parameters()]
 
 
 class FrameworkSingleNeuron(Framework):
     def __init__(self) -> None:
-        super().__init__(seed_weights((3, 1)), lr=1.0)
+        (w,) = seed_weights((3, 1))
+        super().__init__([w], [nn.Linear.from_weights(w), nn.Sigmoid()], lr=1.0)
         self.inputs, self.targets = Tensor(X1), Tensor(Y)
-
-    def forward(self, x: Tensor) -> Tensor:
-        (w,) = self.params
-        return (x @ w).sigmoid()
 
 
 class FrameworkXor(Framework):
     def __init__(self) -> None:
-        super().__init__(seed_weights((3, 4), (4, 1)), lr=1.0)
+        w0, w1 = seed_weights((3, 4), (4, 1))
+        layers = [
+            nn.Linear.from_weights(w0),
+            nn.Sigmoid(),
+            nn.Linear.from_weights(w1),
+            nn.Sigmoid(),
+        ]
+        super().__init__([w0, w1], layers, lr=1.0)
         self.inputs, self.targets = Tensor(X2), Tensor(Y)
-
-    def forward(self, x: Tensor) -> Tensor:
-        w0, w1 = self.params
-        return ((x @ w0).sigmoid() @ w1).sigmoid()
 
 
 class FrameworkMlp(Framework):
     def __init__(self) -> None:
         x, y, initial = mlp_data()
-        super().__init__(initial, lr=0.01)
+        w1, b1, w2, b2, w3, b3 = initial
+        layers = [
+            nn.Linear.from_weights(w1, b1),
+            nn.Sigmoid(),
+            nn.Linear.from_weights(w2, b2),
+            nn.Sigmoid(),
+            nn.Linear.from_weights(w3, b3),
+        ]
+        super().__init__(initial, layers, lr=0.01)
         self.inputs, self.targets = Tensor(x), Tensor(y)
-
-    def forward(self, x: Tensor) -> Tensor:
-        w1, b1, w2, b2, w3, b3 = self.params
-        h1 = (x @ w1 + b1).sigmoid()
-        h2 = (h1 @ w2 + b2).sigmoid()
-        return h2 @ w3 + b3
 
 
 # ----------------------------------------------------------------------------- PyTorch
