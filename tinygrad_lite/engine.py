@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tinygrad_lite.mode import _mode, enable_grad, fp_quiet
 
 if TYPE_CHECKING:
@@ -88,7 +90,28 @@ def backward(
             if not retain_graph:
                 fn.inputs = None  # frees the graph behind t as soon as it is used
     # Every Tensor in the order was popped above: what is left are the leaves.
-    return list(grads.items())
+    if create_graph:
+        return list(grads.items())
+    return _owned(grads)
+
+
+def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
+    """The leaves' gradients, each in an array of its own, so that an in-place change to one
+    (a ``.grad`` scaled for clipping) reaches no other.
+
+    A rule may hand one array to several inputs (add gives grad to both), or return a view
+    (reshape) or a numpy scalar: those are copied. An array that a rule made and handed to
+    this leaf alone is passed on as it is, which saves a copy of every weight's gradient per
+    step (a rule does not keep the arrays it returns: see ``Function``).
+    """
+    owned = []
+    handed_out = set()
+    for leaf, g in grads.items():
+        if g.base is not None or not g.flags.writeable or id(g) in handed_out:
+            g = np.array(g)
+        handed_out.add(id(g))
+        owned.append((leaf, g))
+    return owned
 
 
 def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any, ...]:

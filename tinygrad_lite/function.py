@@ -22,7 +22,9 @@ Tensor([0.5       , 0.88079708])
 ``forward`` receives numpy arrays (and keyword parameters) and returns an array.
 ``backward`` receives the gradient of the output and the op's inputs and output, and returns
 one gradient per input (alone, or as a tuple for several inputs; ``None`` for an input that
-needs none). The engine adds the gradients up and checks their shapes.
+needs none). The engine adds the gradients up and checks their shapes. A gradient is a new
+array, or ``grad`` itself, or a view of it; never an array the op keeps (an attribute, an
+input): the engine hands an array it alone holds to ``.grad`` without copying it.
 
 A backward rule is written once and serves two cases. In a plain ``backward()`` its
 arguments are numpy arrays, so it costs what the numpy expression costs. Under

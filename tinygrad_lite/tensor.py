@@ -317,9 +317,9 @@ class Tensor:
         if isinstance(grad, Tensor):  # recorded under create_graph
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            # A rule may hand the same array to several inputs (add does), or a read-only
-            # view: .grad gets an array of its own.
-            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype))
+            # The engine hands out arrays that nothing else holds (engine._owned), so .grad
+            # takes it as it is: no copy of each weight's gradient per step.
+            self.grad = Tensor._from_op(np.asarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
 
