@@ -119,9 +119,10 @@ class Function:
 def run(fn_type: type[Function], value: Any, **params: Any) -> Any:
     """Apply a Function inside a backward rule, to an array or to a Tensor.
 
-    An array gets the plain forward (nothing is recorded); a Tensor, which a rule only sees
-    under ``create_graph=True``, gets ``apply`` so that the step is recorded too.
+    An array gets the plain forward (nothing is recorded), and so does a numpy scalar (what
+    numpy's arithmetic on 0-d arrays returns); a Tensor, which a rule only sees under
+    ``create_graph=True``, gets ``apply`` so that the step is recorded too.
     """
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):
         return fn_type().forward(value, **params)
     return fn_type.apply(value, **params)
