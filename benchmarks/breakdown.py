@@ -10,21 +10,16 @@ the median of many.
 
 from __future__ import annotations
 
-import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import numpy as np
 
-import statistics  # noqa: E402 (after the thread settings)
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from benchmarks.workloads import X2, Y, FrameworkXor, HandXor, seed_weights  # noqa: E402
-from tinygrad_lite import engine, nn  # noqa: E402
-from tinygrad_lite.mode import fp_quiet  # noqa: E402
+from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
+from tinygrad_lite import engine, nn
+from tinygrad_lite.mode import fp_quiet
 
 ROUNDS = 31
 CALLS = 300
