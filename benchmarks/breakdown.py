@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
-from tinygrad_lite import engine, nn
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite import nn
+from tinygrad_lite.mode import Observer, fp_quiet, observing
 
 ROUNDS = 31
 CALLS = 300
@@ -73,23 +73,29 @@ def forward_numpy(w0: np.ndarray, w1: np.ndarray) -> Callable[[], Any]:
     return np.errstate(all="ignore")(run)
 
 
+class _Recorder(Observer):
+    """Keeps each op's arrays from the forward and its gradient from the backward."""
+
+    def __init__(self) -> None:
+        self.forward_values: dict[Any, tuple[list[Any], Any]] = {}
+        self.calls: list[tuple[Any, Any, list[Any], Any]] = []
+
+    def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
+        self.forward_values[fn] = ([x.data for x in inputs], out.data)
+
+    def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
+        arrays, out = self.forward_values[fn]
+        self.calls.append((fn, grad, arrays, out))
+
+
 def recorded_rules(impl: FrameworkXor) -> Callable[[], None]:
     """The backward rules of one step, to call again on the same arrays."""
-    calls: list[tuple[Any, Any, list[Any], Any]] = []
-    original = engine._input_grads
-
-    def recording(fn: Any, t: Any, grad: Any, create_graph: bool) -> Any:
-        calls.append((fn, grad, [x.data for x in fn.inputs], t.data))
-        return original(fn, t, grad, create_graph)
-
-    engine._input_grads = recording
-    try:  # the graph is kept: matmul's rule asks its inputs whether they need a gradient
+    recorder = _Recorder()
+    with observing(recorder):  # the graph is kept: matmul's rule asks its inputs about grads
         nn.sse_loss(impl.model(impl.inputs), impl.targets).backward(retain_graph=True)
-    finally:
-        engine._input_grads = original
 
     def run() -> None:
-        for fn, grad, arrays, out in calls:
+        for fn, grad, arrays, out in recorder.calls:
             fn.backward(grad, *arrays, out)
 
     return np.errstate(all="ignore")(run)
