@@ -74,3 +74,20 @@ def test_tl_grad_returns_arrays_of_their_own() -> None:
     )
     da.mul_(5.0)
     np.testing.assert_array_equal(db.numpy(), [1.0, 1.0])
+
+
+class _ReturnsATensor(tl.Function):
+    """out = 2*x    dx = 2*grad, returned as a Tensor (a rule may be written that way)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 2 * x
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return Tensor(2 * grad)
+
+
+def test_a_gradient_that_is_not_an_array_becomes_one() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    _ReturnsATensor.apply(x).sum().backward()
+    _assert_own(x)
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])  # type: ignore[union-attr]

@@ -100,14 +100,20 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
     (a ``.grad`` scaled for clipping) reaches no other.
 
     A rule may hand one array to several inputs (add gives grad to both), or return a view
-    (reshape) or a numpy scalar: those are copied. An array that a rule made and handed to
-    this leaf alone is passed on as it is, which saves a copy of every weight's gradient per
-    step (a rule does not keep the arrays it returns: see ``Function``).
+    (reshape), a numpy scalar or something else array-like: those are copied into arrays.
+    An array that a rule made and handed to this leaf alone is passed on as it is, which
+    saves a copy of every weight's gradient per step (a rule does not keep the arrays it
+    returns: see ``Function``).
     """
     owned = []
     handed_out = set()
     for leaf, g in grads.items():
-        if g.base is not None or not g.flags.writeable or id(g) in handed_out:
+        if (
+            type(g) is not np.ndarray
+            or g.base is not None
+            or not g.flags.writeable
+            or id(g) in handed_out
+        ):
             g = np.array(g)
         handed_out.add(id(g))
         owned.append((leaf, g))
