@@ -16,10 +16,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from tinygrad_lite import init, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.function import Function
 from tinygrad_lite.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
+from tinygrad_lite.serialization import load, save
 from tinygrad_lite.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -34,8 +36,13 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "init",
     "is_grad_enabled",
+    "load",
+    "nn",
     "no_grad",
+    "optim",
+    "save",
     "testing",
     "value_and_grad",
 ]
