@@ -78,8 +78,8 @@ from tinygrad_lite.tensor import Tensor
 
 DOMAINS = ("real", "finite", "positive", "nonzero", "unit")
 BOUND = 4.0  # the default |x| <= BOUND of the bounded domains: large enough, and exp-safe
-MARGIN = 0.1
-GAP = 0.01
+MARGIN = 0.1  # how far "positive", "nonzero" and "unit" keep from 0 (and from 1)
+GAP = 0.01  # the least distance between two elements drawn with distinct=True
 
 ShapeLike = tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None
 
