@@ -212,10 +212,24 @@ def test_the_error_names_the_worst_element_with_both_values_and_errors() -> None
         "analytic -12",
         "numeric  12",
         "absolute error 24",
-        "relative error 2 > atol + rtol*|numeric| = 0.01201",
+        "relative error 2 > tolerance 0.01201 (atol + rtol*|numeric| + rounding in f, 7.1e-09)",
         "(6 of 36 values disagree)",
     ):
         assert text in message, f"{text!r} not in {message!r}"
+
+
+def test_the_tolerance_allows_for_rounding_in_large_values_of_f() -> None:
+    # f(x) = x + 1e8 is computed to 1.5e-8, so its central difference is good to about
+    # 1e-2: without an allowance for that, a right gradient failed rtol=1e-3.
+    assert gradcheck(lambda x: x + 1e8, [1.0, 2.0])
+    assert gradcheck(lambda x: x + 1e8, [1.0, 2.0], mode="direction")
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: CubeOffByAPermille.apply(x) * 100 + 1e8, [1.0, 2.0], rtol=1e-5)
+    # h of gradgradcheck reaches 3.5e5 here, and its difference loses 4 digits more than
+    # the tight tolerance of the property tests allowed.
+    base = Tensor(0.125, requires_grad=True)
+    exponent = Tensor(np.full((3, 3, 1), -4.0), requires_grad=True)
+    assert gradgradcheck(lambda x, y: x**y, base, exponent, atol=1e-6, rtol=1e-5)
 
 
 def test_gradcheck_error_is_an_assertion_error() -> None:

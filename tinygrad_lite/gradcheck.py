@@ -9,11 +9,13 @@ input x and a step eps, the numeric derivative of f at element k is
 it with the analytic one that the backward pass computes, for every element of every input
 that requires grad and every element of the output, in float64:
 
-    |analytic - numeric| <= atol + rtol * |numeric|
+    |analytic - numeric| <= atol + rtol * |numeric| + rounding
 
-and raises :class:`GradcheckError` naming the first input that disagrees, its worst
-element, both values and the errors. ``gradgradcheck`` does the same for the backward pass
-itself, so that second derivatives (``create_graph=True``) are checked too.
+where ``rounding`` is what rounding errors in f's values alone can do to the difference
+(about 1e-9 for values of f near 1; see ``ROUNDING``), and raises :class:`GradcheckError`
+naming the first input that disagrees, its worst element, both values and the errors.
+``gradgradcheck`` does the same for the backward pass itself, so that second derivatives
+(``create_graph=True``) are checked too.
 
 Here is how a user adds an op and checks it: Softplus, forward and backward side by side.
 
@@ -47,7 +49,8 @@ tinygrad_lite.gradcheck.GradcheckError: gradcheck: input 0 (shape (2, 3)): the a
 disagrees with central differences at element (1, 0) (output element (1, 0)):
     analytic 0.9620998681
     numeric  0.9525741268
-    absolute error 0.009526, relative error 0.01 > atol + rtol*|numeric| = 0.0009626
+    absolute error 0.009526, relative error 0.01 > tolerance 0.0009626 (atol + rtol*|numeric| \
++ rounding in f, 2.7e-09)
     (6 of 36 values disagree)
 
 A backward that uses a constant where it should use the Tensor gives the right first
@@ -99,6 +102,11 @@ from tinygrad_lite.tensor import Tensor
 
 MODES = ("auto", "full", "direction")
 FULL_LIMIT = 10_000  # Jacobian entries up to which mode="auto" checks every one of them
+# A computed value of f is taken to be exact to within ROUNDING * |f|: four float64 roundings.
+# Its central difference is then uncertain by ROUNDING * (|f(x+)| + |f(x-)|) / step, which
+# the tolerance allows for: it matters only where |f| is large next to its derivative (for
+# f = x + 1e8 the difference is good to 3 digits, not 9), and is 1e-9 for |f| ~ 1.
+ROUNDING = 4 * float(np.finfo(np.float64).eps)
 
 
 class GradcheckError(AssertionError):
@@ -150,8 +158,9 @@ def gradcheck(
     ``f(*inputs)`` returns a Tensor. Each input that requires grad (a Tensor with
     ``requires_grad=True``, or a number, list or array) is checked in float64: the analytic
     derivative of every output element with respect to every input element must satisfy
-    ``|analytic - numeric| <= atol + rtol * |numeric|``, where
-    ``numeric = (f(x + eps) - f(x - eps)) / (2*eps)``. ``mode`` is "full" (every element),
+    ``|analytic - numeric| <= atol + rtol * |numeric| + rounding``, where
+    ``numeric = (f(x + eps) - f(x - eps)) / (2*eps)`` and ``rounding`` bounds what rounding
+    errors in the two values of f can do to it. ``mode`` is "full" (every element),
     "direction" (``directions`` random unit directions per input, seeded with ``seed``) or
     "auto" (full up to ``FULL_LIMIT`` Jacobian entries). Returns True, or raises
     :class:`GradcheckError`.
@@ -338,6 +347,7 @@ class _Checker:
         failures = []
         for i, array in enumerate(self.arrays):
             numeric = np.zeros((out.size, array.size))
+            rounding = np.zeros((out.size, array.size))
             work = [a.copy() for a in self.arrays]
             for k in range(array.size):
                 x = array.flat[k]
@@ -347,8 +357,10 @@ class _Checker:
                 minus_step, minus = work[i].flat[k], self.value(work)
                 work[i].flat[k] = x
                 # the step actually taken, after rounding x + eps and x - eps
-                numeric[:, k] = (plus - minus).ravel() / (plus_step - minus_step)
-            failure = self.compare(i, analytic[i], numeric, out.shape)
+                step = plus_step - minus_step
+                numeric[:, k] = (plus - minus).ravel() / step
+                rounding[:, k] = ROUNDING * (np.abs(plus) + np.abs(minus)).ravel() / step
+            failure = self.compare(i, analytic[i], numeric, rounding, out.shape)
             if failure is not None:
                 failures.append(failure)
         return failures
@@ -362,19 +374,22 @@ class _Checker:
         for i, (array, g) in enumerate(zip(self.arrays, grads)):
             analytic = np.zeros((1, self.directions))
             numeric = np.zeros((1, self.directions))
+            rounding = np.zeros((1, self.directions))
             work = list(self.arrays)
             for d in range(self.directions):
                 v = rng.standard_normal(array.shape)
                 v /= np.linalg.norm(v) or 1.0
                 work[i] = array + self.eps * v
-                plus = float(np.sum(u * self.value(work)))
+                plus = u * self.value(work)
                 step = work[i]
                 work[i] = array - self.eps * v
-                minus = float(np.sum(u * self.value(work)))
+                minus = u * self.value(work)
                 step = step - work[i]  # the step actually taken, after rounding
-                numeric[0, d] = (plus - minus) / (2 * self.eps)
+                numeric[0, d] = float(np.sum(plus) - np.sum(minus)) / (2 * self.eps)
                 analytic[0, d] = float(np.sum(g * step)) / (2 * self.eps)
-            failure = self.compare(i, analytic, numeric, None)
+                size = float(np.sum(np.abs(plus)) + np.sum(np.abs(minus)))
+                rounding[0, d] = ROUNDING * size / (2 * self.eps)
+            failure = self.compare(i, analytic, numeric, rounding, None)
             if failure is not None:
                 failures.append(failure)
         return failures
@@ -384,11 +399,15 @@ class _Checker:
         i: int,
         analytic: np.ndarray,
         numeric: np.ndarray,
+        rounding: np.ndarray,
         out_shape: tuple[int, ...] | None,
     ) -> GradcheckError | None:
-        """The error for input i (rows: outputs, columns: elements or directions), or None."""
+        """The error for input i (rows: outputs, columns: elements or directions), or None.
+
+        ``rounding`` is how far rounding in f alone may move each numeric value.
+        """
         error = np.abs(analytic - numeric)
-        tolerance = self.atol + self.rtol * np.abs(numeric)
+        tolerance = self.atol + self.rtol * np.abs(numeric) + rounding
         finite = np.isfinite(analytic) & np.isfinite(numeric)
         bad = ~(error <= tolerance) | ~finite
         if not bad.any():
@@ -418,7 +437,8 @@ class _Checker:
         if finite[j, k]:
             verdict = (
                 f"absolute error {abs(a - n):.4g}, relative error {_relative(a, n):.4g} "
-                f"> atol + rtol*|numeric| = {self.atol + self.rtol * abs(n):.4g}"
+                f"> tolerance {tolerance[j, k]:.4g} (atol + rtol*|numeric| + rounding in f, "
+                f"{rounding[j, k]:.2g})"
             )
         else:
             verdict = "not finite: check at a point where f is finite and differentiable"
