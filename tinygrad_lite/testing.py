@@ -203,10 +203,17 @@ def matmul_shapes(
 
 
 def axes(
-    ndim: int, *, allow_none: bool = True, allow_tuple: bool = True, allow_negative: bool = True
+    ndim: int | tuple[int, ...],
+    *,
+    allow_none: bool = True,
+    allow_tuple: bool = True,
+    allow_negative: bool = True,
 ) -> st.SearchStrategy[Any]:
-    """Axis arguments valid for a tensor of ``ndim`` dimensions: None, an int (negative
-    too), or a tuple of distinct axes (the empty tuple included)."""
+    """Axis arguments valid for a tensor of ``ndim`` dimensions (or of this shape, given a
+    tuple): None, an int (negative too), or a tuple of distinct axes (the empty tuple
+    included)."""
+    if isinstance(ndim, tuple):
+        ndim = len(ndim)
     low = -ndim if allow_negative else 0
     choices: list[st.SearchStrategy[Any]] = []
     if allow_none:
