@@ -180,8 +180,9 @@ def _named_code(path: Path) -> list[tuple[str, Path, str]]:
         source = (path.parent / file_part).resolve()
         for span in CODE.findall(text):
             name = span.removesuffix("()").split("(")[0]
-            # `engine.backward` in engine.py names backward; `fp_quiet` names itself.
-            name = name.removeprefix(source.stem + ".")
+            # `engine.backward` in engine.py names backward, `tl.gradcheck` in gradcheck.py
+            # names gradcheck (tl is the package); `fp_quiet` names itself.
+            name = name.removeprefix("tl.").removeprefix(source.stem + ".")
             found.append((text, source, name))
     return found
 
