@@ -27,6 +27,7 @@ LAYERS = {
     "gradcheck": 5,
     "nn": 5,
     "serialization": 5,
+    "labels": 4,
     "viz": 5,
     "trace": 5,
     "anomaly": 5,

@@ -8,17 +8,25 @@
 Tensor(8.)
 """
 
+from tinygrad_lite import viz
+from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.function import Function
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.tensor import Tensor
+from tinygrad_lite.trace import Trace, trace
 
 __all__ = [
+    "AnomalyError",
     "Function",
     "Tensor",
+    "Trace",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
+    "trace",
     "value_and_grad",
+    "viz",
 ]
