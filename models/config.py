@@ -19,7 +19,9 @@
     lr = 0.1
     momentum = 0.0                     # sgd only
     epochs = 500
-    seed = 0
+    seed = 0                           # of the random initial weights
+    init = "default"                   # nn.Linear's U(+-1/sqrt(in_features)); or "uniform":
+                                       # U[-1, 1), the seed's 2*random.random(shape) - 1
 
     [data]                             # inline rows...
     inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -55,7 +57,8 @@ LAYERS = {"linear": "Linear", "sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tan
 LOSSES = ("sse", "mse", "bce", "bce_with_logits")
 OPTIMIZERS = ("sgd", "adam")
 TOP_KEYS = ("name", "layers", "training", "data")
-TRAINING_KEYS = ("loss", "optimizer", "lr", "momentum", "epochs", "seed")
+TRAINING_KEYS = ("loss", "optimizer", "lr", "momentum", "epochs", "seed", "init")
+INITS = ("default", "uniform")
 DEFAULTS: dict[str, Any] = {
     "loss": "sse",
     "optimizer": "sgd",
@@ -63,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.0,
     "epochs": 1000,
     "seed": 0,
+    "init": "default",
 }
 
 
@@ -92,6 +96,7 @@ class NetworkConfig:
     momentum: float
     epochs: int
     seed: int
+    init: str
     inputs: np.ndarray  # (samples, in_features of the first Linear)
     targets: np.ndarray  # (samples, outputs)
     input_names: tuple[str, ...]
@@ -127,6 +132,7 @@ def load(path: str | Path) -> NetworkConfig:
         raise ConfigError(f"{where}: momentum must be in [0, 1), got {momentum}")
     epochs = _int(where, "epochs", settings["epochs"], low=0)
     seed = _int(where, "seed", settings["seed"], low=0, high=2**32 - 1)
+    init = _choice(where, "init", settings["init"], INITS)
     data = _table(where, "data", document.get("data"))
     inputs, targets, input_names, target_names = _data(where, path.parent, data)
     _check_sizes(where, layers, inputs, targets)
@@ -139,6 +145,7 @@ def load(path: str | Path) -> NetworkConfig:
         momentum=momentum,
         epochs=epochs,
         seed=seed,
+        init=init,
         inputs=inputs,
         targets=targets,
         input_names=input_names,

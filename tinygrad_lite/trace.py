@@ -101,6 +101,7 @@ class Trace(Observer):
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         step = len(self.records)
+        input_names = tuple(self._name(x) for x in inputs)  # first, so names read in order
         output = self._name(out)
         values: dict[str, np.ndarray] = {}
         if self.values:
@@ -113,7 +114,7 @@ class Trace(Observer):
                 step=step,
                 phase="forward",
                 op=fn.name,
-                inputs=tuple(self._name(x) for x in inputs),
+                inputs=input_names,
                 input_shapes=tuple(x.data.shape for x in inputs),
                 output=(output,),
                 output_shape=(out.data.shape,),
