@@ -8,11 +8,12 @@
 Tensor(8.)
 """
 
-from tinygrad_lite import viz
+from tinygrad_lite import init, nn, optim, viz
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.function import Function
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
+from tinygrad_lite.serialization import load, save
 from tinygrad_lite.tensor import Tensor
 from tinygrad_lite.trace import Trace, trace
 
@@ -24,8 +25,13 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "grad",
+    "init",
     "is_grad_enabled",
+    "load",
+    "nn",
     "no_grad",
+    "optim",
+    "save",
     "trace",
     "value_and_grad",
     "viz",

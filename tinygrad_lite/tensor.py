@@ -34,6 +34,7 @@ from tinygrad_lite.shapes import (
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
 
 class Tensor:
@@ -98,7 +99,9 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the data as a numpy array."""
-        return self.data.copy()
+        # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
+        # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
+        return np.array(self.data)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -119,10 +122,20 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        return Tensor._from_op(self.data.copy())
+        return Tensor._from_op(np.array(self.data))  # an array even for a numpy scalar
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
+        if copy:  # np.array(t) asks for a copy: changes to it must not reach the tensor
+            return np.array(self.data, dtype=dtype, copy=True)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return np.asarray(self.data)  # the array itself; a numpy scalar becomes one
+        if copy is False:
+            raise ValueError(
+                f"cannot convert a tensor of dtype {self.data.dtype} to {np.dtype(dtype)} "
+                f"without a copy (copy=False was given)"
+            )
+        return self.data.astype(dtype)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -192,19 +205,30 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
+        self._own_array()
+        # The value is checked first, so that a bad value (a string, a ragged list) is a
+        # TypeError or ValueError about the value, and only a bad index is an IndexError.
+        if isinstance(value, Tensor):
+            value = value.data
+        elif not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+            value = _to_array(value, self.data.dtype)
         try:
             self.data[_index_arrays(index)] = value
-        except (IndexError, TypeError, ValueError) as error:
+        except (IndexError, TypeError) as error:
             raise IndexError(
-                f"cannot assign {_describe(value)} to index {index!r} of a tensor of shape "
-                f"{self.shape}: {error}"
+                f"cannot assign to index {index!r} of a tensor of shape {self.shape}: {error}"
+            ) from None
+        except ValueError as error:  # numpy's message says which shapes do not broadcast
+            raise ValueError(
+                f"cannot assign a value of shape {value.shape} to index {index!r} of a tensor "
+                f"of shape {self.shape}: {error}"
             ) from None
         self._version += 1
 
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
+        self._own_array()
         if isinstance(other, Tensor):
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
@@ -220,6 +244,12 @@ class Tensor:
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
         return self
+
+    def _own_array(self) -> None:
+        # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
+        # arrays returns one), which cannot be written to: it becomes a 0-d array first.
+        if type(self.data) is not np.ndarray:
+            self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
         if self._ctx is not None:
@@ -255,10 +285,13 @@ class Tensor:
         if create_graph:
             retain_graph = True
             seed = Tensor._from_op(seed)
-        for leaf, grad in engine.backward(
-            self, seed, retain_graph=retain_graph, create_graph=create_graph
-        ):
-            leaf._accumulate(grad)
+        # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
+        # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
+        with fp_quiet():
+            for leaf, grad in engine.backward(
+                self, seed, retain_graph=retain_graph, create_graph=create_graph
+            ):
+                leaf._accumulate(grad)
 
     def _seed(self, gradient: Any) -> np.ndarray:
         if gradient is None:
@@ -432,6 +465,7 @@ class Tensor:
     def mean(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """sum(axis) / number of elements summed (nan for none, as in numpy)."""
         axes = normalize_axes("mean", axis, self.data.ndim)
+        keepdim = _check_keepdim("mean", keepdim)  # here, so that an error names mean
         count = math.prod(self.data.shape[a] for a in axes)
         return self.sum(axis=axes, keepdim=keepdim) / count
 
@@ -582,9 +616,11 @@ def _check_dtype(dtype: Any) -> np.dtype | None:
         return None
     try:
         checked = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         checked = None
-    if checked not in _DTYPES:
+    # Tested against None first: numpy dtypes compare equal to None (np.dtype(None) is
+    # float64), so `None in _DTYPES` is True and a dtype numpy cannot read would pass.
+    if checked is None or checked not in _DTYPES:
         raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
     return checked
 
@@ -639,7 +675,15 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
         x = x.reshape(1, xs[0])
     if len(ys) == 1:
         y = y.reshape(ys[0], 1)
-    batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    try:
+        batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    except ValueError:
+        # The message names the operands' shapes, not just their batch parts.
+        raise ValueError(
+            f"matmul: shapes {xs} and {ys} do not fit: their batch dimensions "
+            f"{x.data.shape[:-2]} and {y.data.shape[:-2]} (all but the last two) do not "
+            f"broadcast; aligned from the right, each pair must be equal or contain a 1"
+        ) from None
     if _mode.enabled:
         if x.requires_grad and x.data.shape[:-2] != batch:
             x = x.expand(*batch, *x.data.shape[-2:])
@@ -659,11 +703,19 @@ def _index_arrays(index: Any) -> Any:
         return tuple(_index_arrays(i) for i in index)
     if isinstance(index, Tensor):
         values = index.data
-        if not np.all(values == np.round(values)):
-            raise IndexError(f"a Tensor used as an index must hold whole numbers, got {values}")
+        # Comparisons with nan are False and warn about nothing; inf and values past the
+        # integer range would make the cast below warn and wrap around.
+        whole = (values == np.round(values)) & (np.abs(values) < _INDEX_LIMIT)
+        if not np.all(whole):
+            raise IndexError(
+                f"a Tensor used as an index must hold whole numbers (finite, and smaller in "
+                f"magnitude than {_INDEX_LIMIT:.0f}), got {values}"
+            )
         return values.astype(np.intp)
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        # An empty list picks nothing, as in numpy; np.asarray([]) would be a float array.
+        return array.astype(np.intp) if array.size == 0 else array
     return index
 
 
