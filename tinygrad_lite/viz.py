@@ -9,6 +9,7 @@
 digraph tinygrad_lite {
   rankdir=LR;
   node [fontname="Helvetica", fontsize=10];
+  edge [fontname="Helvetica", fontsize=9];
   t0 [label="x\\n(1, 2)", shape=box, style=filled, fillcolor="#e8e8e8"];
   t1 [label="w\\n(2, 1)\\ngrad = 0.1491, 0.2983", shape=box, style=filled, fillcolor="#cfe2ff"];
   f2 [label="matmul", shape=ellipse];
@@ -84,6 +85,7 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
         "digraph tinygrad_lite {",
         "  rankdir=LR;",
         '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
     ]
     for i, t in enumerate(order):
         fn = t._ctx
