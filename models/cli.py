@@ -30,6 +30,7 @@ from models import jobs
 from models.config import ConfigError
 
 PROG = "tinygrad-lite"
+COMMANDS = ("train", "compare", "graph", "trace")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
@@ -56,8 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.print_help()
-            return 2
+            raise UsageError(f"no command given; accepted: {', '.join(COMMANDS)}")
         status: int = args.run(args)
         return status
     except (UsageError, ConfigError, jobs.ModelError) as error:
@@ -269,6 +269,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.checkpoints < 1:
         raise UsageError(f"--checkpoints must be 1 or more, got {args.checkpoints}")
     job = jobs.make(args.model, epochs=args.epochs, seed=args.seed)
+    if job.epochs == 0:
+        raise UsageError("compare needs at least 1 epoch to compare, got --epochs 0")
     if job.hand_written is None:
         with_one = ", ".join(n for n in jobs.BUILT_IN if jobs.has_hand_written(n))
         raise UsageError(

@@ -245,6 +245,8 @@ def test_compare_says_plainly_when_there_is_nothing_hand_written() -> None:
         (["graph", EXAMPLE, "-o", "graph.jpg"], "unknown file type '.jpg'; accepted: .dot"),
         (["train", "missing.toml"], "cannot read missing.toml: No such file or directory"),
         (["fly", EXAMPLE], "invalid choice: 'fly'"),
+        ([], "no command given; accepted: train, compare, graph, trace"),
+        (["compare", "xor", "--epochs", "0"], "compare needs at least 1 epoch"),
     ],
 )
 def test_bad_arguments_are_one_line_and_status_2(args: list[str], message: str) -> None:
