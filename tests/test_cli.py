@@ -190,6 +190,23 @@ def test_progress_bar_on_a_terminal_only_and_never_with_quiet() -> None:
         os.close(secondary)
 
 
+def test_a_reader_that_goes_away_is_no_traceback() -> None:
+    # `tinygrad-lite graph xor | head -1`: the pipe closes before the output is written.
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "models", "graph", "xor"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1
+    assert stderr == ""
+
+
 # ------------------------------------------------------------------------ graph, trace
 
 
