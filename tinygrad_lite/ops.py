@@ -197,9 +197,11 @@ class Sum(Function):
         return np.asarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        # grad has out's shape; put back the summed axes as size 1, then broadcast.
-        kept_shape = [1 if i in self.axis else n for i, n in enumerate(x.shape)]
-        return run(Expand, grad.reshape(kept_shape), shape=x.shape)
+        # grad has out's shape; put back the summed axes as size 1, then broadcast. A sum
+        # over every axis (a loss) leaves a 0-d grad, which broadcasts as it is.
+        if grad.ndim:
+            grad = grad.reshape([1 if i in self.axis else n for i, n in enumerate(x.shape)])
+        return run(Expand, grad, shape=x.shape)
 
 
 class Max(Function):
@@ -239,11 +241,7 @@ class Expand(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A writeable copy rather than np.broadcast_to's read-only view: it is cheaper to
-        # make on small arrays, and safe to hand out as a .grad.
-        out = np.empty(shape, dtype=x.dtype)
-        out[...] = x
-        return out
+        return np.broadcast_to(x, shape)  # a read-only view: no copying (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         lead = grad.ndim - len(self.in_shape)
@@ -259,9 +257,7 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A copy, not numpy's view: a view would follow in-place changes to x (and pass its
-        # own to x) unseen by either version counter, and a saved value would change.
-        return x.reshape(shape).copy()
+        return x.reshape(shape)  # numpy's view where it can (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)
@@ -274,7 +270,7 @@ class Permute(Function):
 
     def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
         self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        return x.transpose(order).copy()  # a copy, not a view: see Reshape
+        return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(Permute, grad, order=self.inverse)
