@@ -129,3 +129,18 @@ def test_a_trace_records_one_block_and_checks_its_arguments() -> None:
         pass
     with pytest.raises(TypeError, match="values must be True or False"):
         tl.trace(values="yes")  # type: ignore[arg-type]
+
+
+def test_names_follow_each_ops_rule() -> None:
+    # sse_loss is one op whose rule names its inputs pred and target, not x and y.
+    pred = tl.Tensor([[0.25], [0.75]], requires_grad=True)
+    target = tl.Tensor([[0.0], [1.0]])
+    with tl.trace(values=True) as tr:
+        tl.nn.sse_loss(pred, target).backward()
+    forward, backward = tr
+    assert set(forward.values) == {"pred", "target", "out"}
+    assert backward.rule == "dpred = -grad * (target - pred)"
+    assert list(backward.values) == ["grad", "pred", "target", "dpred"]
+    np.testing.assert_array_equal(backward.values["dpred"], -(target.data - pred.data))
+    dot = tl.viz.to_dot(tl.nn.sse_loss(pred, target))
+    assert '[label="pred"];' in dot and '[label="target"];' in dot

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite.labels import argument_names
 from tinygrad_lite.mode import Observer, observing
 
 
@@ -77,7 +78,9 @@ class detect_anomaly(Observer):  # noqa: N801 (a context manager, named like PyT
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         if not np.isfinite(out.data).all():
             arrays = [x.data for x in inputs]
-            raise _error("forward", fn.name, f"its output {out.data.shape}", out.data, arrays, "")
+            raise _error(
+                fn, "forward", fn.name, f"its output {out.data.shape}", out.data, arrays, ""
+            )
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
         for position, dx in enumerate(input_grads):
@@ -85,12 +88,14 @@ class detect_anomaly(Observer):  # noqa: N801 (a context manager, named like PyT
                 continue
             dx = dx if isinstance(dx, np.ndarray) else dx.data
             if not np.isfinite(dx).all():
+                name = argument_names(fn, len(fn.inputs))[position]
                 grad = grad if isinstance(grad, np.ndarray) else grad.data
                 incoming = "finite" if np.isfinite(grad).all() else "NOT finite"
                 raise _error(
+                    fn,
                     "backward",
                     fn.name,
-                    f"the gradient it returned for input {_argument_name(position)}",
+                    f"the gradient it returned for input {name}",
                     dx,
                     [x.data for x in fn.inputs],
                     f"; the incoming gradient {grad.shape} was {incoming}",
@@ -98,24 +103,19 @@ class detect_anomaly(Observer):  # noqa: N801 (a context manager, named like PyT
 
 
 def _error(
-    phase: str, op: str, where: str, bad: np.ndarray, inputs: list[np.ndarray], extra: str
+    fn: Any, phase: str, op: str, where: str, bad: np.ndarray, inputs: list[np.ndarray], extra: str
 ) -> AnomalyError:
     finite = tuple(bool(np.isfinite(x).all()) for x in inputs)
     shapes = tuple(x.shape for x in inputs)
     described = ", ".join(
-        f"{_argument_name(i)} {shape} {'finite' if ok else 'NOT finite'}"
-        for i, (shape, ok) in enumerate(zip(shapes, finite))
+        f"{name} {shape} {'finite' if ok else 'NOT finite'}"
+        for name, shape, ok in zip(argument_names(fn, len(inputs)), shapes, finite)
     )
     message = (
         f"{op} ({phase}) produced {_kinds(bad)} in {where} ({_count(bad)} of {bad.size} "
         f"elements); its inputs: {described}{extra}"
     )
     return AnomalyError(message, op, phase, shapes, finite)
-
-
-def _argument_name(position: int) -> str:
-    """The name a rule gives an input: x, y, then z, then in3, in4..."""
-    return "xyz"[position] if position < 3 else f"in{position}"
 
 
 def _kinds(values: np.ndarray) -> str:

@@ -13,6 +13,7 @@ Module (anything with ``named_parameters()``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -54,3 +55,33 @@ def lookup(table: dict[int, str], tensor: Any) -> str | None:
 def number(value: float) -> str:
     """A float in 4 significant digits, as graphs and tables show values."""
     return f"{value:.4g}"
+
+
+def rules(fn: Any) -> list[str]:
+    """The op's math from the first line of its docstring: ``[out = ..., dx = ..., ...]``.
+
+    Every op states it so, formulas separated by runs of spaces:
+    ``out = 1/(1+exp(-x))    dx = grad * (out*(1-out))``. An op documented otherwise has
+    no rule to show: ``[""]``.
+    """
+    doc = (type(fn).__doc__ or "").strip().splitlines()
+    parts = re.split(r"\s{3,}", doc[0].strip()) if doc else []
+    if not parts or not parts[0].startswith("out ="):
+        return [""]
+    return parts
+
+
+def argument_names(fn: Any, count: int) -> list[str]:
+    """The names the op's rule gives its ``count`` inputs: ``pred`` for ``dpred = ...``.
+
+    Read from the backward formulas of the docstring (one ``dNAME = ...`` per input, in
+    order); without them, ``x, y, z``, then ``in3, in4, ...``.
+
+    >>> from tinygrad_lite.ops import Mul
+    >>> argument_names(Mul(), 2)
+    ['x', 'y']
+    """
+    names = [part.split("=", 1)[0].strip() for part in rules(fn)[1:]]
+    if len(names) == count and all(n.startswith("d") and n[1:].isidentifier() for n in names):
+        return [n[1:] for n in names]
+    return ["xyz"[i] if i < 3 else f"in{i}" for i in range(count)]

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.labels import lookup, name_table
+from tinygrad_lite.labels import argument_names, lookup, name_table, rules
 from tinygrad_lite.mode import Observer, observing
 
 VALUE_INDENT = " " * 6
@@ -105,8 +105,8 @@ class Trace(Observer):
         output = self._name(out)
         values: dict[str, np.ndarray] = {}
         if self.values:
-            for position, x in enumerate(inputs):
-                values[_argument_name(position)] = x.data.copy()
+            for name, x in zip(argument_names(fn, len(inputs)), inputs):
+                values[name] = x.data.copy()
             values["out"] = out.data.copy()
         self._nodes[id(fn)] = (fn, step, output, values.get("out"))
         self.records.append(
@@ -118,7 +118,7 @@ class Trace(Observer):
                 input_shapes=tuple(x.data.shape for x in inputs),
                 output=(output,),
                 output_shape=(out.data.shape,),
-                rule=_rules(fn)[0],
+                rule=rules(fn)[0],
                 values=values,
             )
         )
@@ -131,23 +131,24 @@ class Trace(Observer):
         flowing = [
             i for i, dx in enumerate(input_grads) if dx is not None and inputs[i].requires_grad
         ]
-        rules = _rules(fn)[1:]
-        if len(rules) == len(inputs):  # one formula per input: show those that ran
-            rules = [rules[i] for i in flowing]
-        rule = "    ".join(rules)
+        formulas = rules(fn)[1:]
+        if len(formulas) == len(inputs):  # one formula per input: show those that ran
+            formulas = [formulas[i] for i in flowing]
+        rule = "    ".join(formulas)
+        names = argument_names(fn, len(inputs))
         values: dict[str, np.ndarray] = {}
         if self.values:
             # The incoming gradient, then the operands the shown formulas use (so that each
             # line can be checked by hand), then the gradients they gave.
             values["grad"] = np.array(_array(grad))
-            used = set(re.findall(r"\b(x|y|z|out)\b", rule))
-            for position, x in enumerate(inputs):
-                if _argument_name(position) in used:
-                    values[_argument_name(position)] = x.data.copy()
+            used = set(re.findall(r"\b\w+\b", rule))
+            for name, x in zip(names, inputs):
+                if name in used:
+                    values[name] = x.data.copy()
             if "out" in used and out is not None:
                 values["out"] = out
             for i in flowing:
-                values["d" + _argument_name(i)] = np.array(_array(input_grads[i]))
+                values["d" + names[i]] = np.array(_array(input_grads[i]))
         self.records.append(
             Record(
                 step=len(self.records),
@@ -220,19 +221,6 @@ def trace(values: bool = False, names: Any = None) -> Trace:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _rules(fn: Any) -> list[str]:
-    """The op's math from the first line of its docstring: ``[out = ..., dx = ..., ...]``.
-
-    The ops state it as ``out = 1/(1+exp(-x))    dx = grad * (out*(1-out))``, formulas
-    separated by runs of spaces. An op documented otherwise has no rule to show.
-    """
-    doc = (type(fn).__doc__ or "").strip().splitlines()
-    parts = re.split(r"\s{3,}", doc[0].strip()) if doc else []
-    if not parts or not parts[0].startswith("out ="):
-        return [""]
-    return parts
-
-
 def _row(r: Record) -> tuple[str, ...]:
     if r.phase == "forward":
         inputs = ", ".join(f"{n} {s}" for n, s in zip(r.inputs, r.input_shapes))
@@ -251,11 +239,6 @@ def _value_lines(values: dict[str, np.ndarray]) -> list[str]:
         )
         lines.append(prefix + text)
     return lines
-
-
-def _argument_name(position: int) -> str:
-    """The name a rule gives an input: x, y, then z, then in3, in4..."""
-    return "xyz"[position] if position < 3 else f"in{position}"
 
 
 def _array(value: Any) -> np.ndarray:

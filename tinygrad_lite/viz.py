@@ -27,9 +27,9 @@ digraph tinygrad_lite {
 Each tensor is a box: its name (from ``names=``), ``param`` for a leaf that requires grad,
 ``const`` for one that does not, then its shape (and ``float32`` when it is), and its value
 when it has one element. Each op is an ellipse named like the op's class; when an op has
-several inputs, the edges say which is ``x`` and which is ``y``, the names its backward
-rule uses. Once ``backward()`` has run, leaves show their gradient. The output has a thick
-border.
+several inputs, the edges name them as its backward rule does (``x`` and ``y``, or
+``pred`` and ``target``). Once ``backward()`` has run, leaves show their gradient. The
+output has a thick border.
 
 The engine frees the graph as ``backward()`` runs (each node drops its inputs), so draw it
 before, or call ``backward(retain_graph=True)`` to draw it after, with the gradients.
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lite.labels import lookup, name_table, number
+from tinygrad_lite.labels import argument_names, lookup, name_table, number
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor
@@ -92,8 +92,8 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
         if fn is not None:
             lines.append(f'  f{i} [label="{_escape(fn.name)}", shape=ellipse];')
             inputs = fn.inputs
-            for position, x in enumerate(inputs):
-                edge = f' [label="{_argument_name(position)}"]' if len(inputs) > 1 else ""
+            for name, x in zip(argument_names(fn, len(inputs)), inputs):
+                edge = f' [label="{_escape(name)}"]' if len(inputs) > 1 else ""
                 lines.append(f"  t{index[id(x)]} -> f{i}{edge};")
         lines.append(f"  t{i} [{_tensor_attributes(t, labels, is_output=t is tensor)}];")
         if fn is not None:
@@ -201,11 +201,6 @@ def _summary(values: np.ndarray) -> str:
     if values.size <= 4:
         return "= " + ", ".join(number(v) for v in values.ravel().tolist())
     return f"norm {number(float(np.linalg.norm(values)))}"
-
-
-def _argument_name(position: int) -> str:
-    """The name a backward rule gives its input: x, y, then z, then in3, in4..."""
-    return "xyz"[position] if position < 3 else f"in{position}"
 
 
 def _escape(text: str) -> str:
