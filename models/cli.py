@@ -5,6 +5,7 @@
     tinygrad-lite compare MODEL      autodiff vs hand-written backprop, side by side
     tinygrad-lite graph MODEL [-o graph.dot|.svg|.png]
     tinygrad-lite trace MODEL [--values]
+    tinygrad-lite gradcheck MODEL
 
 MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
 declaring a network (``models.config``). Results go to stdout, progress and notes to
@@ -31,7 +32,7 @@ from models import jobs
 from models.config import ConfigError
 
 PROG = "tinygrad-lite"
-COMMANDS = ("train", "compare", "graph", "trace")
+COMMANDS = ("train", "compare", "graph", "trace", "gradcheck")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
-        description="Train, compare, draw and trace the networks of tinygrad_lite.",
+        description="Train, compare, draw, trace and check the networks of tinygrad_lite.",
         epilog=(
             f"MODEL is one of {', '.join(jobs.BUILT_IN)}, or the path of a .toml file "
             "declaring a network (see docs/cli.md)."
@@ -123,6 +124,12 @@ def _parser() -> _Parser:
     trace.add_argument("--values", action="store_true", help="print the arrays of each step")
     trace.set_defaults(run=run_trace)
 
+    gradcheck = commands.add_parser(
+        "gradcheck", help="check the gradient of the loss against finite differences"
+    )
+    _model_arguments(gradcheck)
+    gradcheck.add_argument("--json", action="store_true", help="machine-readable output")
+    gradcheck.set_defaults(run=run_gradcheck)
     return parser
 
 
@@ -329,6 +336,26 @@ def run_trace(args: argparse.Namespace) -> int:
         f"backward"
     )
     print(recorded.table())
+    return 0
+
+
+# --------------------------------------------------------------------------- gradcheck
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    job = jobs.make(args.model, seed=args.seed)
+    results = job.gradcheck()
+    if args.json:
+        print(json.dumps({"model": job.name, "parameters": [r._asdict() for r in results]}))
+    else:
+        print(
+            f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
+            f"(tl.gradcheck), at the initial weights (seed {job.seed})"
+        )
+        print(jobs.gradcheck_table(results))
+    failed = [r.parameter for r in results if not r.passed]
+    if failed:
+        raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
     return 0
 
 

@@ -7,11 +7,12 @@ operations: one training step, the loss, the predictions, the names of the tenso
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -101,6 +102,36 @@ class Job:
             f"{self.epochs} epochs, {type(self.optimizer).__name__}(lr={self.lr:g}), "
             f"{self.loss_name} loss, seed {self.seed}, {len(self.inputs.data)} samples"
         )
+
+    def gradcheck(self) -> list[GradcheckResult]:
+        """``tl.gradcheck`` of the loss with respect to each parameter, at the current weights."""
+        results = []
+        for name, parameter in self.model.named_parameters():
+            owner, attribute = _owner(self.model, name)
+
+            def loss_at(value: tl.Tensor, owner: Any = owner, attribute: str = attribute) -> Any:
+                original = getattr(owner, attribute)
+                setattr(owner, attribute, value)  # the model's own forward, on this value
+                try:
+                    return self.loss()
+                finally:
+                    setattr(owner, attribute, original)
+
+            results.append(_check(name, parameter, loss_at))
+        return results
+
+
+class GradcheckResult(NamedTuple):
+    """One parameter's check: the worst element, its two derivatives and the errors."""
+
+    parameter: str
+    shape: tuple[int, ...]
+    worst_index: tuple[int, ...] | None
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    passed: bool
 
 
 # ---------------------------------------------------------------------------- making jobs
@@ -203,6 +234,7 @@ def _seed_module(name: str) -> Any:
     return xor_net
 
 
+EPS = 1e-6  # the step of the central differences, tl.gradcheck's default
 MODERN_LR = 0.05  # the default lr of xor_modern.train (a test holds the two together)
 
 
@@ -359,3 +391,85 @@ def _ratio(autodiff: float, hand: float) -> str:
     if min(autodiff, hand) < 1e-3:  # below a millisecond, the ratio is noise
         return "too short to compare the times"
     return f"autodiff takes {autodiff / hand:.2f}x the hand-written time"
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+
+def _owner(model: nn.Module, dotted: str) -> tuple[Any, str]:
+    """The object that holds the parameter named ``dotted`` ("0.weight"), and its attribute."""
+    *path, attribute = dotted.split(".")
+    owner: Any = model
+    for part in path:
+        owner = owner[int(part)] if part.isdigit() else getattr(owner, part)
+    return owner, attribute
+
+
+def _check(name: str, parameter: tl.Tensor, loss_at: Callable[[tl.Tensor], Any]) -> GradcheckResult:
+    """``tl.gradcheck`` of ``loss_at`` at ``parameter``, and the element that differs most.
+
+    The verdict is tl.gradcheck's (its default tolerances, and its allowance for rounding
+    in the loss). tl.gradcheck names an element only when it fails, so the largest
+    difference is measured here too, the same way: the gradient from backward
+    (``tl.grad``) against central differences with tl.gradcheck's step, element by element.
+    """
+    try:
+        passed = tl.gradcheck(loss_at, parameter, eps=EPS)
+    except tl.GradcheckError:
+        passed = False
+    x = parameter.data.astype(np.float64)
+    analytic = tl.grad(loss_at)(tl.Tensor(x)).data
+    numeric = np.empty_like(x)
+    work = x.copy()
+    with tl.no_grad():
+        for k in range(x.size):
+            value = work.flat[k]
+            work.flat[k] = value + EPS
+            plus_step, plus = work.flat[k], loss_at(tl.Tensor(work)).item()
+            work.flat[k] = value - EPS
+            minus_step, minus = work.flat[k], loss_at(tl.Tensor(work)).item()
+            work.flat[k] = value
+            # divided by the step actually taken, after rounding value + EPS and value - EPS
+            numeric.flat[k] = (plus - minus) / (plus_step - minus_step)
+    difference = np.abs(analytic - numeric)
+    k = int(np.argmax(difference))
+    a, n = float(analytic.flat[k]), float(numeric.flat[k])
+    return GradcheckResult(
+        parameter=name,
+        shape=tuple(x.shape),
+        worst_index=tuple(int(i) for i in np.unravel_index(k, x.shape)),
+        analytic=a,
+        numeric=n,
+        abs_error=abs(a - n),
+        rel_error=abs(a - n) / abs(n) if n else (0.0 if a == n else math.inf),
+        passed=passed,
+    )
+
+
+def gradcheck_table(results: list[GradcheckResult]) -> str:
+    header = [
+        "parameter",
+        "shape",
+        "worst element",
+        "analytic",
+        "numeric",
+        "abs error",
+        "rel error",
+        "result",
+    ]
+    rows = [header]
+    for r in results:
+        rows.append(
+            [
+                r.parameter,
+                str(r.shape),
+                "-" if r.worst_index is None else str(r.worst_index),
+                f"{r.analytic:.10g}",
+                f"{r.numeric:.10g}",
+                f"{r.abs_error:.2e}",
+                f"{r.rel_error:.2e}",
+                "ok" if r.passed else "FAILED",
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

@@ -243,6 +243,17 @@ def test_trace_shows_one_step_op_by_op() -> None:
     assert "      grad = " in valued and "      out = " in valued
 
 
+def test_gradcheck_reports_the_worst_error_per_parameter() -> None:
+    result = run("gradcheck", EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("0.", "2."))]
+    assert [row[0] for row in rows] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert all(row[-1] == "ok" for row in rows)
+    report = json.loads(run("gradcheck", EXAMPLE, "--json").stdout)
+    assert [p["parameter"] for p in report["parameters"]] == [row[0] for row in rows]
+    assert all(p["passed"] and p["abs_error"] < 1e-6 for p in report["parameters"])
+
+
 # ------------------------------------------------------------------------------ errors
 
 
@@ -262,7 +273,7 @@ def test_compare_says_plainly_when_there_is_nothing_hand_written() -> None:
         (["graph", EXAMPLE, "-o", "graph.jpg"], "unknown file type '.jpg'; accepted: .dot"),
         (["train", "missing.toml"], "cannot read missing.toml: No such file or directory"),
         (["fly", EXAMPLE], "invalid choice: 'fly'"),
-        ([], "no command given; accepted: train, compare, graph, trace"),
+        ([], "no command given; accepted: train, compare, graph, trace, gradcheck"),
         (["compare", "xor", "--epochs", "0"], "compare needs at least 1 epoch"),
     ],
 )
@@ -332,10 +343,13 @@ def test_the_declared_seed_xor_trains_as_the_built_in_one() -> None:
     assert a["parameters"] == b["parameters"] and a["final_loss"] == b["final_loss"]
 
 
-def test_trace_of_a_seed_network() -> None:
+def test_trace_and_gradcheck_of_a_seed_network() -> None:
     trace = run("trace", "single-neuron").stdout.splitlines()
     squeezed = [" ".join(line.split()) for line in trace]
     assert "0 forward matmul X (4, 3), 0.weight (3, 1) t0 (4, 1) out = x @ y" in squeezed
     assert "backward sigmoid grad t1 (4, 1) t0 (4, 1) dx = grad * (out*(1-out))" in " | ".join(
         squeezed
     )
+    check = run("gradcheck", "xor")
+    assert check.returncode == 0
+    assert [line.split()[0] for line in check.stdout.splitlines()[2:]] == ["0.weight", "2.weight"]

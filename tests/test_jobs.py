@@ -59,3 +59,25 @@ def test_the_comparison_catches_a_hand_written_loop_that_differs(
     assert not result.identical
     assert 0 < result.differences[-1][0] < 1e-12
     assert "bit-identical: no" in result.table()
+
+
+def test_gradcheck_finds_a_wrong_gradient() -> None:
+    job = jobs.make("single-neuron")
+    results = job.gradcheck()
+    assert [r.parameter for r in results] == ["0.weight"] and results[0].passed
+    assert results[0].abs_error < 1e-8
+
+    class Doubled:
+        """A loss whose gradient is twice what its value says: the check must fail."""
+
+        def __init__(self, loss_fn: object) -> None:
+            self.loss_fn = loss_fn
+
+        def __call__(self, pred: object, target: object) -> object:
+            loss = self.loss_fn(pred, target)  # type: ignore[operator]
+            return loss + (loss - loss.detach())
+
+    job.loss_fn = Doubled(job.loss_fn)  # type: ignore[assignment]
+    (result,) = job.gradcheck()
+    assert not result.passed
+    np.testing.assert_allclose(result.analytic, 2 * result.numeric, rtol=1e-5)
