@@ -190,3 +190,16 @@ def test_an_array_operand_is_copied() -> None:
     data[...] = 0.0
     loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
+
+
+def test_np_array_of_a_tensor_is_a_copy() -> None:
+    # A snapshot of the weights, updated by hand (as when comparing with hand-written
+    # backprop), must not change the weights behind the version counter.
+    x, w, loss = _net()
+    snapshot = np.array(w)
+    snapshot -= 1.0
+    assert np.array(x, dtype=np.float32).dtype == np.float32
+    np.array(x, dtype=np.float32)[...] = 0.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
+    np.testing.assert_array_equal(w.data, [[0.5], [-1.0]])

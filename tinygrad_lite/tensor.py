@@ -122,7 +122,12 @@ class Tensor:
         return Tensor._from_op(self.data.copy())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        # np.array(t) asks for a copy (copy=True): a snapshot of a parameter must not change
+        # it behind the version counter. np.asarray(t) asks for none: like t.data, it is
+        # the raw array.
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
