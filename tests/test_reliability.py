@@ -203,3 +203,46 @@ def test_np_array_of_a_tensor_is_a_copy() -> None:
     loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
     np.testing.assert_array_equal(w.data, [[0.5], [-1.0]])
+
+
+VIEWS = {
+    "reshape": lambda t: t.reshape(4, 1),
+    "reshape -1": lambda t: t.reshape(-1),
+    "transpose": lambda t: t.transpose(),
+    "permute": lambda t: t.permute(1, 0),
+    "T": lambda t: t.T,
+    "mT": lambda t: t.mT,
+    "index": lambda t: t[0],
+    "slice": lambda t: t[:, ::-1],
+    "expand": lambda t: t.expand(3, 2, 2),
+}
+
+
+@pytest.mark.parametrize("view", VIEWS.values(), ids=VIEWS.keys())
+def test_shape_ops_never_share_memory_with_their_input(view) -> None:
+    # numpy would return views; a tensor holding a view of another's data could change it
+    # (or be changed by it) without either version counter seeing the change.
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert not np.shares_memory(view(x).data, x.data)
+    assert not np.shares_memory(view(w).data, w.data)
+    with tl.no_grad():
+        assert not np.shares_memory(view(w).data, w.data)
+
+
+def test_changing_the_data_after_transposing_it_gives_the_right_gradient() -> None:
+    x, w, _ = _net()
+    loss = (x.T.T @ w).sigmoid().sum()  # x.T is a leaf: x needs no gradient
+    x.mul_(10.0)
+    loss.backward()  # uses the values x had when x.T was taken
+    np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
+
+
+def test_changing_a_reshaped_leaf_under_no_grad_leaves_the_parameter_alone() -> None:
+    x, w, loss = _net()
+    with tl.no_grad():
+        v = w.reshape(1, 2)
+        v.add_(100.0)  # changes v, a tensor of its own
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
+    np.testing.assert_array_equal(w.data, [[0.5], [-1.0]])

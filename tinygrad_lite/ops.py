@@ -259,7 +259,9 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        return x.reshape(shape)
+        # A copy, not numpy's view: no two tensors share memory, so an in-place change to
+        # one is counted by its own version counter and cannot reach a value another holds.
+        return x.copy().reshape(shape)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)
@@ -272,7 +274,7 @@ class Permute(Function):
 
     def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
         self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        return x.transpose(order)
+        return x.transpose(order).copy()  # a copy, not a view: see Reshape
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(Permute, grad, order=self.inverse)
