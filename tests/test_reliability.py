@@ -246,3 +246,14 @@ def test_changing_a_reshaped_leaf_under_no_grad_leaves_the_parameter_alone() -> 
     loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), _reference_grad())
     np.testing.assert_array_equal(w.data, [[0.5], [-1.0]])
+
+
+def test_an_index_array_changed_after_the_forward_pass_does_not_move_the_gradient() -> None:
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    index = np.array([0, 0])
+    mask = np.array([False, True, False])
+    y = w[index].sum() + w[mask].sum()
+    index[:] = 2
+    mask[:] = True
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 1.0, 0.0])

@@ -669,6 +669,8 @@ def _index_arrays(index: Any) -> Any:
         return values.astype(np.intp)
     if isinstance(index, list):
         return np.asarray(index)
+    if isinstance(index, np.ndarray):
+        return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
 
 
