@@ -257,3 +257,32 @@ def test_an_index_array_changed_after_the_forward_pass_does_not_move_the_gradien
     mask[:] = True
     y.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 1.0, 0.0])
+
+
+def test_gradients_handed_out_never_share_memory() -> None:
+    # add's rule hands the same gradient to both inputs; scaling one gradient in place
+    # (gradient clipping does) must not scale the other.
+    def f(a: Tensor, b: Tensor) -> Tensor:
+        return (a + b).sum()
+
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    f(a, b).backward()
+    a.grad.mul_(5.0)
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(Tensor([1.0, 1.0]), create_graph=True)
+    a.grad.mul_(5.0)
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+    da, db = tl.grad(f, argnums=(0, 1))(Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))
+    da.mul_(5.0)
+    np.testing.assert_array_equal(db.numpy(), [1.0, 1.0])
+
+    def nested(a: Tensor, b: Tensor) -> Tensor:
+        da, db = tl.grad(f, argnums=(0, 1))(a, b)
+        da.mul_(5.0)
+        return (db * a).sum()
+
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(tl.grad(nested)(a, Tensor([3.0, 4.0])).numpy(), [1.0, 1.0])

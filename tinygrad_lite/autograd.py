@@ -96,7 +96,14 @@ def _check_argnums(argnums: Any) -> tuple[int, ...]:
 
 
 def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
-    """A gradient as a Tensor; zeros where f does not depend on the argument."""
+    """A gradient as a Tensor of its own; zeros where f does not depend on the argument.
+
+    A rule may hand one gradient to several inputs (add does), so each is copied unless it
+    is recorded (and so refuses in-place changes): an in-place change to one returned
+    gradient must not change another.
+    """
     if g is None:
         return Tensor.zeros(*leaf.shape, dtype=leaf.dtype)
-    return g if isinstance(g, Tensor) else Tensor._from_op(g)
+    if isinstance(g, Tensor):
+        return g if g._ctx is not None else Tensor._from_op(g.data.copy())
+    return Tensor._from_op(np.array(g))

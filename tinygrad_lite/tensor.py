@@ -283,11 +283,13 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
-        if isinstance(grad, Tensor):  # recorded under create_graph
+        # A rule may hand the same gradient to several inputs (add does), or a read-only
+        # view: .grad gets one of its own, which an in-place change cannot share.
+        if isinstance(grad, Tensor):  # under create_graph
+            if grad._ctx is None:  # not recorded, so it could be changed in place: copy it
+                grad = Tensor._from_op(grad.data.copy())
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            # A rule may hand the same array to several inputs (add does), or a read-only
-            # view: .grad gets an array of its own.
             self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
