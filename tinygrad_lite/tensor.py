@@ -591,7 +591,8 @@ def _check_dtype(dtype: Any) -> np.dtype | None:
         checked = np.dtype(dtype)
     except TypeError:
         checked = None
-    if checked not in _DTYPES:
+    # `is None` first: numpy compares None equal to float64, so `None in _DTYPES` is True.
+    if checked is None or checked not in _DTYPES:
         raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
     return checked
 
