@@ -17,3 +17,19 @@ def test_a_dtype_numpy_cannot_read_is_refused(dtype: object) -> None:
     with pytest.raises(TypeError, match="dtype must be"):
         Tensor.zeros(2, dtype=dtype)
     assert Tensor([1.0], dtype=np.float32).dtype == np.float32
+
+
+def _nested(depth: int) -> object:
+    value: object = 1.0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_a_list_nested_deeper_than_the_recursion_limit_gets_our_error() -> None:
+    # The error message described the data with repr(), which recursed once per level.
+    deep = _nested(10_000)
+    with pytest.raises(ValueError, match="^Tensor: cannot make an array of list"):
+        Tensor(deep)
+    with pytest.raises(TypeError, match="^add: "):
+        Tensor([1.0]) + deep

@@ -18,6 +18,7 @@ backward is the one place where it is undone.
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -598,7 +599,9 @@ def _check_dtype(dtype: Any) -> np.dtype | None:
 
 
 def _describe(data: Any) -> str:
-    text = repr(data)
+    # reprlib rather than repr: it stops at a few levels and items, so that a list nested
+    # deeper than the recursion limit, or a long one, is described quickly and safely.
+    text = reprlib.repr(data)
     return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
