@@ -33,3 +33,15 @@ def test_a_list_nested_deeper_than_the_recursion_limit_gets_our_error() -> None:
         Tensor(deep)
     with pytest.raises(TypeError, match="^add: "):
         Tensor([1.0]) + deep
+
+
+def test_an_int_beyond_int64_is_a_number() -> None:
+    # numpy keeps such ints as Python objects, and Tensor refused them as "objects", while
+    # `t + 2**64` already worked.
+    np.testing.assert_array_equal(Tensor(2**64).data, np.float64(2**64))
+    np.testing.assert_array_equal(Tensor([10**20, 1.5, -(2**70)]).data, [1e20, 1.5, -(2.0**70)])
+    np.testing.assert_array_equal((Tensor([1.0]) + 2**64).data, [1.0 + 2.0**64])
+    with pytest.raises(ValueError, match="^Tensor: .*too large for float64"):
+        Tensor([1, 10**400])
+    with pytest.raises(TypeError, match="data holds objects"):
+        Tensor(np.array([1, 2], dtype=object))  # an array of objects stays refused

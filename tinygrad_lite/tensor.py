@@ -568,6 +568,19 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(
             f"Tensor: cannot use {_describe(data)} as data ({error}); accepted: {_ACCEPTED_DATA}"
         ) from None
+    if (
+        array.dtype.kind == "O"
+        and not isinstance(data, np.ndarray)
+        and all(isinstance(v, (int, float, np.integer, np.floating)) for v in array.flat)
+    ):
+        # numpy keeps an int beyond int64 as a Python object; it is a number all the same.
+        try:
+            array = array.astype(np.float64)
+        except OverflowError:
+            raise ValueError(
+                f"Tensor: {_describe(data)} holds an int too large for float64 (whose "
+                f"largest value is about 1.8e308); accepted: {_ACCEPTED_DATA}"
+            ) from None
     if array.dtype.kind not in "biuf":
         what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
             array.dtype.kind, f"values of dtype {array.dtype}"
