@@ -45,3 +45,16 @@ def test_an_int_beyond_int64_is_a_number() -> None:
         Tensor([1, 10**400])
     with pytest.raises(TypeError, match="data holds objects"):
         Tensor(np.array([1, 2], dtype=object))  # an array of objects stays refused
+
+
+def test_a_value_beyond_float32s_range_becomes_inf_without_a_warning() -> None:
+    # The cast to float32 overflowed with numpy's RuntimeWarning (an error under pytest).
+    big = [3.5e38, -1e39, 1e300]
+    np.testing.assert_array_equal(Tensor(big, dtype=np.float32).data, [np.inf, -np.inf, np.inf])
+    t32 = Tensor([1.0, -1.0], dtype=np.float32)
+    for result in (t32 * 1e39, t32 * 10**39, Tensor([1.0, -1.0], dtype=np.float32).mul_(1e39)):
+        assert result.dtype == np.float32
+        np.testing.assert_array_equal(result.data, [np.inf, -np.inf])
+    t32 = Tensor([1.0, 2.0], dtype=np.float32, requires_grad=True)
+    (t32 * 2).backward([1e39, 1.0])
+    np.testing.assert_array_equal(t32.grad.data, [np.inf, 2.0])

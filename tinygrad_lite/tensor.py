@@ -34,7 +34,8 @@ from tinygrad_lite.shapes import (
 )
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT32 = np.dtype(np.float32)
+_DTYPES = (_FLOAT32, np.dtype(np.float64))
 
 
 class Tensor:
@@ -590,6 +591,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         )
     if target is None:
         target = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
+    if target is _FLOAT32 and array.dtype.itemsize > 4:
+        with fp_quiet():  # beyond float32's range a value becomes inf, without a warning
+            return array.astype(target)
     return array.astype(target, copy=False)
 
 
@@ -628,7 +632,10 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
-            return Tensor._from_op(np.array(value, dtype=dtype))
+            if dtype is not _FLOAT32:
+                return Tensor._from_op(np.array(value, dtype=dtype))
+            with fp_quiet():  # beyond float32's range a number becomes inf, without a warning
+                return Tensor._from_op(np.array(value, dtype=dtype))
         except OverflowError:
             pass  # an int too large for the dtype: let Tensor() say so
     try:
