@@ -58,3 +58,18 @@ def test_a_value_beyond_float32s_range_becomes_inf_without_a_warning() -> None:
     t32 = Tensor([1.0, 2.0], dtype=np.float32, requires_grad=True)
     (t32 * 2).backward([1e39, 1.0])
     np.testing.assert_array_equal(t32.grad.data, [np.inf, 2.0])
+
+
+@pytest.mark.parametrize(
+    "shape", [(1,) * 65, (2**40, 2**40), (2**60, 0), (2**31, 2**31, 0), (2**63,), (2**70,)]
+)
+def test_a_shape_beyond_numpys_limits_gets_our_error(shape: tuple[int, ...]) -> None:
+    # numpy's own ValueError ("array is too big", "maximum supported dimension") leaked.
+    for make in (Tensor.zeros, Tensor.ones, Tensor.randn, Tensor.uniform):
+        with pytest.raises(ValueError, match=f"^{make.__name__}: shape"):
+            make(*shape)
+    with pytest.raises(ValueError, match="^reshape: shape"):
+        Tensor([1.0]).reshape(*shape)
+    with pytest.raises(ValueError, match="^expand: shape"):
+        Tensor([1.0]).expand(*shape)
+    assert Tensor.zeros(*(1,) * 64).ndim == 64

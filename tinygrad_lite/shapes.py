@@ -6,10 +6,14 @@ was given and what would have been accepted.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import numpy as np
+
+MAX_DIMS = 64  # numpy's limit on the number of dimensions
+MAX_ELEMENTS = (2**63 - 1) // 8  # elements of 8 bytes whose size in bytes an intp can hold
 
 
 def _is_int(value: Any) -> bool:
@@ -84,6 +88,17 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         if n < 0 and not (allow_minus_one and n == -1):
             accepted = "non-negative ints, and at most one -1" if allow_minus_one else "ints >= 0"
             raise ValueError(f"{op}: shape {shape!r} has a negative size; accepted: {accepted}")
+    # numpy's limits, checked here so that the error names the op: at most 64 dimensions,
+    # and a size in bytes (zero-size axes left out, as numpy does) that an address can hold.
+    if len(shape) > MAX_DIMS:
+        raise ValueError(
+            f"{op}: shape of {len(shape)} dimensions; numpy arrays have at most {MAX_DIMS}"
+        )
+    if math.prod(n for n in shape if n > 0) > MAX_ELEMENTS:
+        raise ValueError(
+            f"{op}: shape {shape!r} is too large for an array: numpy needs the product of its "
+            f"nonzero sizes to be at most {MAX_ELEMENTS}"
+        )
     return tuple(operator.index(n) for n in shape)
 
 
