@@ -73,3 +73,17 @@ def test_a_shape_beyond_numpys_limits_gets_our_error(shape: tuple[int, ...]) -> 
     with pytest.raises(ValueError, match="^expand: shape"):
         Tensor([1.0]).expand(*shape)
     assert Tensor.zeros(*(1,) * 64).ndim == 64
+
+
+@pytest.mark.parametrize("n", [(2, 3), (), [3], (2,)])
+def test_eye_takes_one_int(n: object) -> None:
+    # A tuple was read as a shape: eye((2, 3)) raised Python's "too many values to unpack",
+    # and eye([3]) was accepted.
+    with pytest.raises(TypeError, match="^eye: n is an int"):
+        Tensor.eye(n)
+
+
+def test_eye_of_a_size_whose_square_is_too_large_gets_our_error() -> None:
+    with pytest.raises(ValueError, match="^eye: shape"):
+        Tensor.eye(2**40)
+    np.testing.assert_array_equal(Tensor.eye(np.int64(2)).data, np.eye(2))

@@ -525,7 +525,9 @@ class Tensor:
     @staticmethod
     def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity matrix."""
-        (n,) = parse_shape("eye", (n,))
+        if isinstance(n, (tuple, list)):  # parse_shape would take it for a whole shape
+            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {n!r}")
+        n, _ = parse_shape("eye", (n, n))
         return Tensor(np.eye(n), requires_grad, dtype)
 
     @staticmethod
