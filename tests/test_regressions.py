@@ -87,3 +87,26 @@ def test_eye_of_a_size_whose_square_is_too_large_gets_our_error() -> None:
     with pytest.raises(ValueError, match="^eye: shape"):
         Tensor.eye(2**40)
     np.testing.assert_array_equal(Tensor.eye(np.int64(2)).data, np.eye(2))
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "error"),
+    [
+        (0.0, np.inf, ValueError),  # numpy: OverflowError
+        (-1e308, 1e308, ValueError),  # numpy: OverflowError
+        (np.nan, 1.0, ValueError),  # numpy: OverflowError
+        (1.0, 0.0, ValueError),  # numpy: an error from a Generator, samples from a RandomState
+        ("a", 1.0, TypeError),  # numpy: ValueError, could not convert string to float
+        (None, 1.0, TypeError),  # numpy: "must be real number, not NoneType"
+        (0.0, [1.0, 2.0], TypeError),  # numpy: broadcasts it against the shape
+        (0.0, True, TypeError),
+        (0.0, 10**400, ValueError),
+    ],
+)
+def test_uniform_bounds_are_checked(low: object, high: object, error: type) -> None:
+    for rng in (None, np.random.RandomState(0)):
+        with pytest.raises(error, match="^uniform: "):
+            Tensor.uniform(2, low=low, high=high, rng=rng)
+    t = Tensor.uniform(100, low=2, high=np.float32(3.0), rng=np.random.default_rng(0))
+    assert ((t.data >= 2) & (t.data < 3)).all()
+    assert (Tensor.uniform(3, low=1.5, high=1.5).data == 1.5).all()

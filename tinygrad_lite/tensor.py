@@ -541,6 +541,7 @@ class Tensor:
     ) -> Tensor:
         """Uniform samples in [low, high) from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("uniform", shape)
+        _check_bounds(low, high)
         return Tensor(_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
 
     @staticmethod
@@ -700,6 +701,23 @@ def _index_arrays(index: Any) -> Any:
     if isinstance(index, np.ndarray):
         return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
+
+
+def _check_bounds(low: Any, high: Any) -> None:
+    """uniform's bounds: real numbers, low <= high, a finite range (numpy's rules vary)."""
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, (bool, np.bool_)) or not isinstance(
+            bound, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"uniform: {name} must be a real number, got {_describe(bound)}")
+    try:
+        width = float(high) - float(low)  # inf (or nan) for a range beyond float64
+    except OverflowError:  # an int beyond float64
+        width = math.inf
+    if not (low <= high and math.isfinite(width)):
+        raise ValueError(
+            f"uniform: needs low <= high and a finite range, got low={low!r}, high={high!r}"
+        )
 
 
 def _rng(op: str, rng: Any) -> Any:
