@@ -110,3 +110,8 @@ def test_uniform_bounds_are_checked(low: object, high: object, error: type) -> N
     t = Tensor.uniform(100, low=2, high=np.float32(3.0), rng=np.random.default_rng(0))
     assert ((t.data >= 2) & (t.data < 3)).all()
     assert (Tensor.uniform(3, low=1.5, high=1.5).data == 1.5).all()
+
+
+def test_uniform_between_zero_and_minus_zero() -> None:
+    # numpy's Generator refused low=0.0, high=-0.0 with "high - low < 0".
+    assert (Tensor.uniform(3, low=0.0, high=-0.0).data == 0.0).all()

@@ -541,7 +541,7 @@ class Tensor:
     ) -> Tensor:
         """Uniform samples in [low, high) from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("uniform", shape)
-        _check_bounds(low, high)
+        low, high = _check_bounds(low, high)
         return Tensor(_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
 
     @staticmethod
@@ -703,7 +703,7 @@ def _index_arrays(index: Any) -> Any:
     return index
 
 
-def _check_bounds(low: Any, high: Any) -> None:
+def _check_bounds(low: Any, high: Any) -> tuple[float, float]:
     """uniform's bounds: real numbers, low <= high, a finite range (numpy's rules vary)."""
     for name, bound in (("low", low), ("high", high)):
         if isinstance(bound, (bool, np.bool_)) or not isinstance(
@@ -718,6 +718,8 @@ def _check_bounds(low: Any, high: Any) -> None:
         raise ValueError(
             f"uniform: needs low <= high and a finite range, got low={low!r}, high={high!r}"
         )
+    # + 0.0 turns -0.0 into 0.0: numpy's Generator takes high=-0.0, low=0.0 for low > high.
+    return float(low) + 0.0, float(high) + 0.0
 
 
 def _rng(op: str, rng: Any) -> Any:
