@@ -115,3 +115,9 @@ def test_uniform_bounds_are_checked(low: object, high: object, error: type) -> N
 def test_uniform_between_zero_and_minus_zero() -> None:
     # numpy's Generator refused low=0.0, high=-0.0 with "high - low < 0".
     assert (Tensor.uniform(3, low=0.0, high=-0.0).data == 0.0).all()
+
+
+def test_a_bad_keepdim_to_mean_names_mean() -> None:
+    # mean passed keepdim on to sum unchecked, and the error named sum.
+    with pytest.raises(TypeError, match="^mean: keepdim must be True or False, got 0.0"):
+        Tensor([1.0, 2.0]).mean(keepdim=0.0)

@@ -442,7 +442,7 @@ class Tensor:
         """sum(axis) / number of elements summed (nan for none, as in numpy)."""
         axes = normalize_axes("mean", axis, self.data.ndim)
         count = math.prod(self.data.shape[a] for a in axes)
-        return self.sum(axis=axes, keepdim=keepdim) / count
+        return self.sum(axis=axes, keepdim=_check_keepdim("mean", keepdim)) / count
 
     def max(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """The maximum over ``axis``; its gradient goes to the maximum (ties share it)."""
