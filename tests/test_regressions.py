@@ -121,3 +121,12 @@ def test_a_bad_keepdim_to_mean_names_mean() -> None:
     # mean passed keepdim on to sum unchecked, and the error named sum.
     with pytest.raises(TypeError, match="^mean: keepdim must be True or False, got 0.0"):
         Tensor([1.0, 2.0]).mean(keepdim=0.0)
+
+
+@pytest.mark.parametrize("axes", [(0, None), (None, 0), ((0, 1), 0), (0, ())])
+def test_transpose_takes_one_axis_each(axes: tuple[object, object]) -> None:
+    # None (or a tuple) went through as "all axes": Python's unpacking error for a 2-D
+    # tensor, and silently axis 0 for a 1-D one.
+    for t in (Tensor([1.0, 2.0]), Tensor([[1.0, 2.0]])):
+        with pytest.raises(TypeError, match="^transpose: axis must be"):
+            t.transpose(*axes)

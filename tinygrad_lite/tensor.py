@@ -470,8 +470,9 @@ class Tensor:
 
     def transpose(self, ax0: int = 1, ax1: int = 0) -> Tensor:
         """Axes ``ax0`` and ``ax1`` swapped (PyTorch's transpose; for 2-D, the transpose)."""
-        (ax0,) = normalize_axes("transpose", ax0, self.data.ndim)
-        (ax1,) = normalize_axes("transpose", ax1, self.data.ndim)
+        # Each as a 1-tuple: normalize_axes reads None (or a tuple) as several axes.
+        (ax0,) = normalize_axes("transpose", (ax0,), self.data.ndim)
+        (ax1,) = normalize_axes("transpose", (ax1,), self.data.ndim)
         order = list(range(self.data.ndim))
         order[ax0], order[ax1] = order[ax1], order[ax0]
         return ops.Permute.apply(self, order=tuple(order))
