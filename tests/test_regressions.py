@@ -130,3 +130,17 @@ def test_transpose_takes_one_axis_each(axes: tuple[object, object]) -> None:
     for t in (Tensor([1.0, 2.0]), Tensor([[1.0, 2.0]])):
         with pytest.raises(TypeError, match="^transpose: axis must be"):
             t.transpose(*axes)
+
+
+def test_an_empty_list_is_an_empty_index() -> None:
+    # numpy reads x[[]] as an empty integer index; we turned [] into a float array and
+    # refused it.
+    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for index in ([], [[]], ([], 0)):
+        out = w[index]
+        assert out.shape == w.data[index].shape
+        out.sum().backward()
+        np.testing.assert_array_equal(w.grad.data, np.zeros((2, 2)))
+    t = Tensor([1.0, 2.0])
+    t[[]] = 5.0
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])

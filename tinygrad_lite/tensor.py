@@ -698,7 +698,9 @@ def _index_arrays(index: Any) -> Any:
             raise IndexError(f"a Tensor used as an index must hold whole numbers, got {values}")
         return values.astype(np.intp)
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        # An empty list makes a float array, but numpy indexes with it as with empty ints.
+        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     if isinstance(index, np.ndarray):
         return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
