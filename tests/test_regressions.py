@@ -144,3 +144,15 @@ def test_an_empty_list_is_an_empty_index() -> None:
     t = Tensor([1.0, 2.0])
     t[[]] = 5.0
     np.testing.assert_array_equal(t.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("index", [2**63, -(2**63) - 1, (0, 10**30), [[0, 1], [0]], [0, [1]]])
+def test_an_index_numpy_cannot_convert_gets_our_index_error(index: object) -> None:
+    # An int beyond int64 leaked numpy's OverflowError; a ragged list leaked numpy's
+    # ValueError, from a conversion made before the error handling.
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(IndexError, match="^index .* does not fit a tensor of shape"):
+        t[index]
+    with pytest.raises(IndexError, match="^cannot assign float 1.0 to index"):
+        t[index] = 1.0
+    assert t._version == 0

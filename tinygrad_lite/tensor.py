@@ -202,10 +202,10 @@ class Tensor:
         value = value.data if isinstance(value, Tensor) else value
         try:
             self.data[_index_arrays(index)] = value
-        except (IndexError, TypeError, ValueError) as error:
+        except (IndexError, TypeError, ValueError, OverflowError) as error:
             raise IndexError(
-                f"cannot assign {_describe(value)} to index {index!r} of a tensor of shape "
-                f"{self.shape}: {error}"
+                f"cannot assign {_describe(value)} to index {reprlib.repr(index)} of a tensor "
+                f"of shape {self.shape}: {error}"
             ) from None
         self._version += 1
 
@@ -503,12 +503,12 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
-        index = _index_arrays(index)
         try:
-            return ops.Index.apply(self, index=index)
-        except (IndexError, TypeError, ValueError) as error:
+            return ops.Index.apply(self, index=_index_arrays(index))
+        except (IndexError, TypeError, ValueError, OverflowError) as error:
+            # OverflowError: an int index beyond int64 (numpy's "too large to convert").
             raise IndexError(
-                f"index {index!r} does not fit a tensor of shape {self.shape}: {error}"
+                f"index {reprlib.repr(index)} does not fit a tensor of shape {self.shape}: {error}"
             ) from None
 
     # --------------------------------------------------------------- constructors
