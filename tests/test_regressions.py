@@ -156,3 +156,15 @@ def test_an_index_numpy_cannot_convert_gets_our_index_error(index: object) -> No
     with pytest.raises(IndexError, match="^cannot assign float 1.0 to index"):
         t[index] = 1.0
     assert t._version == 0
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e20, np.nan, 0.5])
+def test_a_tensor_index_must_hold_whole_numbers_within_int64(value: float) -> None:
+    # inf and 1e20 passed the whole-number check and were cast to garbage ints, with
+    # numpy's "invalid value encountered in cast" warning.
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(IndexError, match="must hold whole numbers within int64"):
+        t[Tensor([0.0, value])]
+    with pytest.raises(IndexError, match="must hold whole numbers within int64"):
+        t[Tensor([value])] = 1.0
+    np.testing.assert_array_equal(t[Tensor([1.0, -2.0])].data, [2.0, 1.0])

@@ -694,8 +694,13 @@ def _index_arrays(index: Any) -> Any:
         return tuple(_index_arrays(i) for i in index)
     if isinstance(index, Tensor):
         values = index.data
-        if not np.all(values == np.round(values)):
-            raise IndexError(f"a Tensor used as an index must hold whole numbers, got {values}")
+        # Finite and within int64 too: casting inf or 1e20 to ints gives garbage (and a
+        # numpy warning).
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**63)
+        if not whole.all():
+            raise IndexError(
+                f"a Tensor used as an index must hold whole numbers within int64, got {values}"
+            )
         return values.astype(np.intp)
     if isinstance(index, list):
         array = np.asarray(index)
