@@ -168,3 +168,16 @@ def test_a_tensor_index_must_hold_whole_numbers_within_int64(value: float) -> No
     with pytest.raises(IndexError, match="must hold whole numbers within int64"):
         t[Tensor([value])] = 1.0
     np.testing.assert_array_equal(t[Tensor([1.0, -2.0])].data, [2.0, 1.0])
+
+
+def test_an_index_of_deeply_nested_tuples_gets_our_index_error() -> None:
+    # The index was converted recursively, one call per level of nesting.
+    index: object = 0
+    for _ in range(5000):
+        index = (index,)
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(IndexError, match="^index "):
+        t[index]
+    with pytest.raises(IndexError, match="^cannot assign"):
+        t[index] = 1.0
+    np.testing.assert_array_equal(t[(Tensor([1.0]),)].data, [2.0])

@@ -691,7 +691,14 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
 def _index_arrays(index: Any) -> Any:
     """Tensors inside an index become integer arrays (their values must be whole numbers)."""
     if isinstance(index, tuple):
-        return tuple(_index_arrays(i) for i in index)
+        # One level only: numpy reads a tuple inside the index as a sequence, and recursing
+        # into it would let the caller choose the depth of the recursion.
+        return tuple(_index_array(i) for i in index)
+    return _index_array(index)
+
+
+def _index_array(index: Any) -> Any:
+    """One part of an index, as numpy should see it."""
     if isinstance(index, Tensor):
         values = index.data
         # Finite and within int64 too: casting inf or 1e20 to ints gives garbage (and a
