@@ -181,3 +181,26 @@ def test_an_index_of_deeply_nested_tuples_gets_our_index_error() -> None:
     with pytest.raises(IndexError, match="^cannot assign"):
         t[index] = 1.0
     np.testing.assert_array_equal(t[(Tensor([1.0]),)].data, [2.0])
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(None, TypeError), ("1.5", TypeError), (1 + 2j, TypeError), ([[1.0], []], ValueError)],
+)
+def test_index_assignment_takes_data_only(value: object, error: type) -> None:
+    # numpy stored None as nan and parsed the string "1.5"; other bad values came out as
+    # IndexError.
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(error, match="^cannot assign .* to a tensor"):
+        t[0] = value
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    assert t._version == 0
+
+
+def test_index_assignment_of_the_wrong_shape_is_a_value_error() -> None:
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match=r"^cannot assign an array of shape \(3,\) to index 0"):
+        t[0] = [1.0, 2.0, 3.0]
+    t[0] = [[5.0, 6.0]]  # numpy's rule: leading dimensions of size 1 may go
+    t[:, 1] = Tensor(7.0)
+    np.testing.assert_array_equal(t.data, [[5.0, 7.0], [3.0, 7.0]])

@@ -199,13 +199,23 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
+        # The value is data like any other: numpy alone would store None as nan and parse
+        # the string "1.5".
         try:
-            self.data[_index_arrays(index)] = value
+            array = value.data if isinstance(value, Tensor) else _to_array(value, self.dtype)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"cannot assign {_describe(value)} to a tensor: {error}") from None
+        where = f"index {reprlib.repr(index)} of a tensor of shape {self.shape}"
+        try:
+            index = _index_arrays(index)
+            self.data[index]  # a read first, so that a bad index is told from a bad value
         except (IndexError, TypeError, ValueError, OverflowError) as error:
-            raise IndexError(
-                f"cannot assign {_describe(value)} to index {reprlib.repr(index)} of a tensor "
-                f"of shape {self.shape}: {error}"
+            raise IndexError(f"cannot assign {_describe(value)} to {where}: {error}") from None
+        try:
+            self.data[index] = array
+        except ValueError as error:  # the value's shape does not fit what the index selects
+            raise ValueError(
+                f"cannot assign an array of shape {array.shape} to {where}: {error}"
             ) from None
         self._version += 1
 
