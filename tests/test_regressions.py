@@ -204,3 +204,17 @@ def test_index_assignment_of_the_wrong_shape_is_a_value_error() -> None:
     t[0] = [[5.0, 6.0]]  # numpy's rule: leading dimensions of size 1 may go
     t[:, 1] = Tensor(7.0)
     np.testing.assert_array_equal(t.data, [[5.0, 7.0], [3.0, 7.0]])
+
+
+@pytest.mark.parametrize("ndim", [33, 40, 63])
+def test_the_gradient_of_indexing_a_tensor_of_many_dimensions(ndim: int) -> None:
+    # np.add.at, which scatters the gradient back, crashed the interpreter (a segmentation
+    # fault) on arrays of more than 32 dimensions.
+    shape = (2,) + (1,) * (ndim - 1)
+    for index in (0, (Ellipsis, 0), np.array([1, 1, 0]), (slice(None), None)):
+        w = Tensor(np.arange(2.0).reshape(shape), requires_grad=True)
+        out = w[index]
+        out.backward(np.ones(out.shape))
+        expected = np.zeros(2)
+        np.add.at(expected, np.arange(2).reshape(shape)[index].ravel(), 1.0)
+        np.testing.assert_array_equal(w.grad.data, expected.reshape(shape))

@@ -12,6 +12,7 @@ is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``sqrt``, `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -304,6 +305,13 @@ class IndexAdd(Function):
 
     def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         self.index = index
+        if len(shape) > 32 or x.ndim > 32:
+            # np.add.at crashes the interpreter on arrays of more than 32 dimensions (numpy
+            # 2.4). Scatter through flat positions instead; bincount adds repeats the same way.
+            positions = np.arange(math.prod(shape)).reshape(shape)[index]
+            weights = np.broadcast_to(x, positions.shape).ravel()
+            flat = np.bincount(positions.ravel(), weights, minlength=math.prod(shape))
+            return flat.reshape(shape).astype(x.dtype, copy=False)
         out = np.zeros(shape, dtype=x.dtype)
         np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
         return out
