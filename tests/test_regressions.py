@@ -218,3 +218,12 @@ def test_the_gradient_of_indexing_a_tensor_of_many_dimensions(ndim: int) -> None
         expected = np.zeros(2)
         np.add.at(expected, np.arange(2).reshape(shape)[index].ravel(), 1.0)
         np.testing.assert_array_equal(w.grad.data, expected.reshape(shape))
+
+
+def test_shape_sizes_given_as_numpy_ints_are_multiplied_without_overflow() -> None:
+    # The size check multiplied np.int64 sizes in int64: OverflowError with a Python int
+    # beyond int64, a silent wrap-around (and a warning) with two large np.int64 sizes.
+    for shape in ((np.int64(1), 2**63), (np.int64(2**40), np.int64(2**40))):
+        with pytest.raises(ValueError, match="^zeros: shape .* is too large"):
+            Tensor.zeros(*shape)
+    assert Tensor.zeros(np.int64(2), np.int32(3)).shape == (2, 3)

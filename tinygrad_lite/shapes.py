@@ -88,6 +88,7 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         if n < 0 and not (allow_minus_one and n == -1):
             accepted = "non-negative ints, and at most one -1" if allow_minus_one else "ints >= 0"
             raise ValueError(f"{op}: shape {shape!r} has a negative size; accepted: {accepted}")
+    shape = tuple(operator.index(n) for n in shape)  # Python ints: products cannot overflow
     # numpy's limits, checked here so that the error names the op: at most 64 dimensions,
     # and a size in bytes (zero-size axes left out, as numpy does) that an address can hold.
     if len(shape) > MAX_DIMS:
@@ -99,7 +100,7 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
             f"{op}: shape {shape!r} is too large for an array: numpy needs the product of its "
             f"nonzero sizes to be at most {MAX_ELEMENTS}"
         )
-    return tuple(operator.index(n) for n in shape)
+    return shape
 
 
 def reshape_target(in_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
