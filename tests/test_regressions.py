@@ -227,3 +227,28 @@ def test_shape_sizes_given_as_numpy_ints_are_multiplied_without_overflow() -> No
         with pytest.raises(ValueError, match="^zeros: shape .* is too large"):
             Tensor.zeros(*shape)
     assert Tensor.zeros(np.int64(2), np.int32(3)).shape == (2, 3)
+
+
+def test_messages_about_deeply_nested_arguments_do_not_recurse() -> None:
+    # The messages quoted shape, axis and flag arguments with repr(), which recursed once
+    # per level of a nested tuple.
+    deep: object = 0
+    for _ in range(5000):
+        deep = (deep,)
+    t = Tensor([[1.0, 2.0]])
+    calls = {
+        "reshape": lambda: t.reshape(deep, 1),
+        "expand": lambda: t.expand(deep, 1),
+        "zeros": lambda: Tensor.zeros(deep, 2),
+        "sum": lambda: t.sum(axis=(deep,)),
+        "permute": lambda: t.permute(deep, 0),
+        "transpose": lambda: t.transpose(deep, 0),
+        "max": lambda: t.max(keepdim=[deep]),
+        "Tensor": lambda: Tensor(1.0, requires_grad=[deep]),
+        "eye": lambda: Tensor.eye([deep]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TypeError, match=f"^{name}: "):
+            call()
+    with pytest.raises(TypeError, match="^Tensor: dtype"):
+        Tensor(1.0, dtype=[deep])

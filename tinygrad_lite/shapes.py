@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     for a in axes:
         if not _is_int(a):
             raise TypeError(
-                f"{op}: axis must be None, an int or a tuple of ints, got {axis!r} "
+                f"{op}: axis must be None, an int or a tuple of ints, got {reprlib.repr(axis)} "
                 f"({type(a).__name__})"
             )
         if not -ndim <= a < ndim:
@@ -70,7 +71,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
             )
         result.append(operator.index(a) % ndim)
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+        raise ValueError(f"{op}: axis {reprlib.repr(axis)} repeats an axis")
     return tuple(sorted(result))
 
 
@@ -84,10 +85,12 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         shape = tuple(shape[0])
     for n in shape:
         if not _is_int(n):
-            raise TypeError(f"{op}: a shape is made of ints, got {shape!r}")
+            raise TypeError(f"{op}: a shape is made of ints, got {reprlib.repr(shape)}")
         if n < 0 and not (allow_minus_one and n == -1):
             accepted = "non-negative ints, and at most one -1" if allow_minus_one else "ints >= 0"
-            raise ValueError(f"{op}: shape {shape!r} has a negative size; accepted: {accepted}")
+            raise ValueError(
+                f"{op}: shape {reprlib.repr(shape)} has a negative size; accepted: {accepted}"
+            )
     shape = tuple(operator.index(n) for n in shape)  # Python ints: products cannot overflow
     # numpy's limits, checked here so that the error names the op: at most 64 dimensions,
     # and a size in bytes (zero-size axes left out, as numpy does) that an address can hold.
@@ -97,7 +100,7 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         )
     if math.prod(n for n in shape if n > 0) > MAX_ELEMENTS:
         raise ValueError(
-            f"{op}: shape {shape!r} is too large for an array: numpy needs the product of its "
+            f"{op}: shape {shape} is too large for an array: numpy needs the product of its "
             f"nonzero sizes to be at most {MAX_ELEMENTS}"
         )
     return shape

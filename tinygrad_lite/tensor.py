@@ -17,6 +17,7 @@ backward is the one place where it is undone.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import reprlib
 from typing import Any
@@ -57,7 +58,9 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
+            raise TypeError(
+                f"Tensor: requires_grad must be True or False, got {reprlib.repr(requires_grad)}"
+            )
         self.data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -537,7 +540,7 @@ class Tensor:
     def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity matrix."""
         if isinstance(n, (tuple, list)):  # parse_shape would take it for a whole shape
-            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {n!r}")
+            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {reprlib.repr(n)}")
         n, _ = parse_shape("eye", (n, n))
         return Tensor(np.eye(n), requires_grad, dtype)
 
@@ -619,13 +622,17 @@ def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 def _check_dtype(dtype: Any) -> np.dtype | None:
     if dtype is None:
         return None
-    try:
-        checked = np.dtype(dtype)
-    except TypeError:
-        checked = None
+    checked = None
+    # Only a name, a type or a dtype can mean float32 or float64; numpy would read a list or
+    # a dict as a structured dtype, recursing into it.
+    if isinstance(dtype, (str, type, np.dtype)):
+        with contextlib.suppress(TypeError):  # a name numpy does not know
+            checked = np.dtype(dtype)
     # `is None` first: numpy compares None equal to float64, so `None in _DTYPES` is True.
     if checked is None or checked not in _DTYPES:
-        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
+        raise TypeError(
+            f"Tensor: dtype must be float32, float64 or None, got {reprlib.repr(dtype)}"
+        )
     return checked
 
 
@@ -660,7 +667,7 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
 
 def _check_keepdim(op: str, keepdim: Any) -> bool:
     if not isinstance(keepdim, (bool, np.bool_)):
-        raise TypeError(f"{op}: keepdim must be True or False, got {keepdim!r}")
+        raise TypeError(f"{op}: keepdim must be True or False, got {reprlib.repr(keepdim)}")
     return bool(keepdim)
 
 
