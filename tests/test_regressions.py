@@ -31,7 +31,7 @@ def test_a_list_nested_deeper_than_the_recursion_limit_gets_our_error() -> None:
     deep = _nested(10_000)
     with pytest.raises(ValueError, match="^Tensor: cannot make an array of list"):
         Tensor(deep)
-    with pytest.raises(TypeError, match="^add: "):
+    with pytest.raises(ValueError, match="^add: "):
         Tensor([1.0]) + deep
 
 
@@ -252,3 +252,16 @@ def test_messages_about_deeply_nested_arguments_do_not_recurse() -> None:
             call()
     with pytest.raises(TypeError, match="^Tensor: dtype"):
         Tensor(1.0, dtype=[deep])
+
+
+@pytest.mark.parametrize(
+    ("operand", "error"),
+    [([[1.0], [2.0, 3.0]], ValueError), (10**400, ValueError), ("a", TypeError), (None, TypeError)],
+)
+def test_a_bad_operand_keeps_the_kind_of_its_error(operand: object, error: type) -> None:
+    # Every bad operand came out as a TypeError, a ragged list too (a ValueError elsewhere).
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(error, match="^mul: the other operand is not usable as a tensor"):
+        t * operand
+    with pytest.raises(error, match="^matmul: the other operand is not usable as a tensor"):
+        operand @ t

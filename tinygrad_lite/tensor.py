@@ -661,8 +661,8 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
             pass  # an int too large for the dtype: let Tensor() say so
     try:
         return Tensor(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: the other operand is not usable as a tensor: {error}") from None
+    except (TypeError, ValueError) as error:  # the same kind: a ragged list is a ValueError
+        raise type(error)(f"{op}: the other operand is not usable as a tensor: {error}") from None
 
 
 def _check_keepdim(op: str, keepdim: Any) -> bool:
