@@ -265,3 +265,13 @@ def test_a_bad_operand_keeps_the_kind_of_its_error(operand: object, error: type)
         t * operand
     with pytest.raises(error, match="^matmul: the other operand is not usable as a tensor"):
         operand @ t
+
+
+@pytest.mark.parametrize(
+    ("gradient", "error"), [("abc", TypeError), ({}, TypeError), ([[1.0], [2.0, 3.0]], ValueError)]
+)
+def test_a_bad_gradient_to_backward_is_named_as_such(gradient: object, error: type) -> None:
+    # The message was Tensor()'s alone ("Tensor: data holds strings"), not naming backward.
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(error, match=r"^backward\(\): gradient= is not usable: Tensor: "):
+        y.backward(gradient)

@@ -288,7 +288,12 @@ class Tensor:
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
             return np.ones(self.data.shape, self.data.dtype)
-        seed = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+        try:
+            seed = _to_array(
+                gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"backward(): gradient= is not usable: {error}") from None
         if seed.shape != self.shape:
             raise ValueError(
                 f"backward(): gradient has shape {seed.shape}, but the tensor has shape "
