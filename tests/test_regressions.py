@@ -31,6 +31,10 @@ def test_a_list_nested_deeper_than_the_recursion_limit_gets_our_error() -> None:
     deep = _nested(10_000)
     with pytest.raises(ValueError, match="^Tensor: cannot make an array of list"):
         Tensor(deep)
+    # ...and it blamed raggedness for what is depth (numpy's limit of 64 dimensions).
+    with pytest.raises(ValueError, match="and at most 64 deep"):
+        Tensor(_nested(65))
+    assert Tensor(_nested(64)).ndim == 64
     with pytest.raises(ValueError, match="^add: "):
         Tensor([1.0]) + deep
 

@@ -585,7 +585,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     except ValueError:
         raise ValueError(
             f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
-            f"rectangular (the same length at each depth); accepted: {_ACCEPTED_DATA}"
+            f"rectangular (the same length at each depth) and at most 64 deep; accepted: "
+            f"{_ACCEPTED_DATA}"
         ) from None
     except (TypeError, OverflowError) as error:
         raise TypeError(
@@ -601,7 +602,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             array = array.astype(np.float64)
         except OverflowError:
             raise ValueError(
-                f"Tensor: {_describe(data)} holds an int too large for float64 (whose "
+                f"Tensor: {_describe(data)} has an int too large for float64 (whose "
                 f"largest value is about 1.8e308); accepted: {_ACCEPTED_DATA}"
             ) from None
     if array.dtype.kind not in "biuf":
