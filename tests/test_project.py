@@ -25,6 +25,7 @@ LAYERS = {
     "tensor": 3,
     "autograd": 4,
     "gradcheck": 5,
+    "init": 4,
     "nn": 5,
     "serialization": 5,
     "viz": 5,

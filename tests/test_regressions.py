@@ -157,7 +157,7 @@ def test_an_index_numpy_cannot_convert_gets_our_index_error(index: object) -> No
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(IndexError, match="^index .* does not fit a tensor of shape"):
         t[index]
-    with pytest.raises(IndexError, match="^cannot assign float 1.0 to index"):
+    with pytest.raises(IndexError, match="^cannot assign to index"):
         t[index] = 1.0
     assert t._version == 0
 
@@ -167,9 +167,9 @@ def test_a_tensor_index_must_hold_whole_numbers_within_int64(value: float) -> No
     # inf and 1e20 passed the whole-number check and were cast to garbage ints, with
     # numpy's "invalid value encountered in cast" warning.
     t = Tensor([1.0, 2.0])
-    with pytest.raises(IndexError, match="must hold whole numbers within int64"):
+    with pytest.raises(IndexError, match="must hold whole numbers"):
         t[Tensor([0.0, value])]
-    with pytest.raises(IndexError, match="must hold whole numbers within int64"):
+    with pytest.raises(IndexError, match="must hold whole numbers"):
         t[Tensor([value])] = 1.0
     np.testing.assert_array_equal(t[Tensor([1.0, -2.0])].data, [2.0, 1.0])
 
@@ -203,7 +203,7 @@ def test_index_assignment_takes_data_only(value: object, error: type) -> None:
 
 def test_index_assignment_of_the_wrong_shape_is_a_value_error() -> None:
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises(ValueError, match=r"^cannot assign an array of shape \(3,\) to index 0"):
+    with pytest.raises(ValueError, match=r"^cannot assign a value of shape \(3,\) to index 0"):
         t[0] = [1.0, 2.0, 3.0]
     t[0] = [[5.0, 6.0]]  # numpy's rule: leading dimensions of size 1 may go
     t[:, 1] = Tensor(7.0)

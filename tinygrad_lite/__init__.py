@@ -8,9 +8,11 @@
 Tensor(8.)
 """
 
+from tinygrad_lite import init, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.function import Function
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
+from tinygrad_lite.serialization import load, save
 from tinygrad_lite.tensor import Tensor
 
 __all__ = [
@@ -18,7 +20,12 @@ __all__ = [
     "Tensor",
     "enable_grad",
     "grad",
+    "init",
     "is_grad_enabled",
+    "load",
+    "nn",
     "no_grad",
+    "optim",
+    "save",
     "value_and_grad",
 ]

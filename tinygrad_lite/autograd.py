@@ -41,10 +41,11 @@ def value_and_grad(
         # tensor the caller is differentiating) is used as it is, and the backward is
         # recorded so that the outer computation can differentiate the gradient again.
         # Anything else becomes a fresh leaf, so that no caller's .grad is touched.
+        recording = is_grad_enabled()  # the caller's mode; f itself runs with grad enabled
         nested = False
         for i in positions:
             a = args[i]
-            if isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
+            if isinstance(a, Tensor) and a.requires_grad and recording:
                 nested = True
             else:
                 args_list[i] = Tensor(a.data if isinstance(a, Tensor) else a, requires_grad=True)
@@ -58,10 +59,18 @@ def value_and_grad(
         leaves = [args_list[i] for i in positions]
         found: dict[int, Any] = {}
         if out.requires_grad:
+            # f may also have used tensors of a computation the caller records: another
+            # argument (grad(grad(f, argnums=0), argnums=1)) or one it closes over. The
+            # backward then keeps that computation's graph, and records itself when the
+            # caller records, so that the gradient can be differentiated with respect to them.
+            shared = nested or _uses_other_tensors(out, {id(leaf) for leaf in leaves})
+            create_graph = shared and recording
             seed: Any = np.ones_like(out.data)
-            if nested:
+            if create_graph:
                 seed = Tensor._from_op(seed)
-            for leaf, g in engine.backward(out, seed, retain_graph=nested, create_graph=nested):
+            for leaf, g in engine.backward(
+                out, seed, retain_graph=shared, create_graph=create_graph
+            ):
                 found[id(leaf)] = g
         grads = tuple(_as_tensor(found.get(id(leaf)), leaf) for leaf in leaves)
         return out, grads[0] if isinstance(argnums, int) else grads
@@ -84,6 +93,17 @@ def grad(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Callab
         return value_and_grad_f(*args, **kwargs)[1]
 
     return grad_f
+
+
+def _uses_other_tensors(out: Tensor, own: set[int]) -> bool:
+    """Whether ``out`` was computed from a tensor that requires grad, other than ``own``."""
+    for t in engine.toposort(out):
+        for x in t._ctx.inputs:
+            # Every tensor that requires grad comes from a leaf that does: checking the
+            # leaves finds them all.
+            if x._ctx is None and x.requires_grad and id(x) not in own:
+                return True
+    return False
 
 
 def _check_argnums(argnums: Any) -> tuple[int, ...]:

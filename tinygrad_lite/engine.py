@@ -74,11 +74,12 @@ def backward(
                 for x, dx in zip(fn.inputs, _input_grads(fn, t, grad, create_graph)):
                     if dx is None or not x.requires_grad:
                         continue
-                    if dx.shape != x.data.shape:
+                    # getattr: a rule that returns a number or a list gets this message too.
+                    if getattr(dx, "shape", None) != x.data.shape:
                         raise RuntimeError(
-                            f"{fn.name}: backward returned a gradient of shape "
-                            f"{tuple(dx.shape)} for an input of shape {x.data.shape}; each "
-                            f"gradient must have its input's shape"
+                            f"{fn.name}: backward returned {_describe(dx)} for an input of "
+                            f"shape {x.data.shape}; each gradient must be an array (a Tensor "
+                            f"under create_graph) of its input's shape, or None"
                         )
                     key = id(x)
                     if key in grads:
@@ -118,6 +119,12 @@ def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any
         for observer in _mode.observers:
             observer.backward(fn, grad, input_grads)
     return input_grads
+
+
+def _describe(dx: Any) -> str:
+    if hasattr(dx, "shape"):
+        return f"a gradient of shape {tuple(dx.shape)}"
+    return f"a {type(dx).__name__} ({dx!r:.40}) instead of an array"
 
 
 class _Nothing:

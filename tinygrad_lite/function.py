@@ -86,7 +86,9 @@ class Function:
         # Function sits below Tensor in the import graph (tensor.py imports the ops), so it
         # makes its output the same kind of object as its inputs.
         tensor_type: Any = type(inputs[0] if inputs else None)
-        arrays = [x.data for x in inputs if type(x) is tensor_type]
+        # Only a Tensor type has _from_op; looked up once here and used for the output below.
+        from_op: Any = getattr(tensor_type, "_from_op", None)
+        arrays = [x.data for x in inputs if type(x) is tensor_type] if from_op else []
         if not inputs or len(arrays) != len(inputs):
             raise TypeError(
                 f"{cls.__name__}.apply() takes one or more Tensors as positional inputs, got "
@@ -94,10 +96,10 @@ class Function:
             )
         fn = cls()
         if _mode.quiet:
-            out = tensor_type._from_op(fn.forward(*arrays, **params))
+            out = from_op(fn.forward(*arrays, **params))
         else:
             with fp_quiet():
-                out = tensor_type._from_op(fn.forward(*arrays, **params))
+                out = from_op(fn.forward(*arrays, **params))
         if _mode.enabled:
             for x in inputs:
                 if x.requires_grad:

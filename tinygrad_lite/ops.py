@@ -260,9 +260,9 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A copy, not numpy's view: no two tensors share memory, so an in-place change to
-        # one is counted by its own version counter and cannot reach a value another holds.
-        return x.copy().reshape(shape)
+        # A copy, not numpy's view: a view would follow in-place changes to x (and pass its
+        # own to x) unseen by either version counter, and a saved value would change.
+        return x.reshape(shape).copy()
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)

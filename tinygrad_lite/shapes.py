@@ -13,6 +13,13 @@ from typing import Any
 
 import numpy as np
 
+# repr() for error messages, cut short: reprlib stops at a few levels of nesting, so that a
+# list or tuple nested 10 000 deep (deeper than the recursion limit) is quoted safely.
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = 20
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 100
+short_repr = _REPR.repr
+
 MAX_DIMS = 64  # numpy's limit on the number of dimensions
 MAX_ELEMENTS = (2**63 - 1) // 8  # elements of 8 bytes whose size in bytes an intp can hold
 
@@ -60,7 +67,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     for a in axes:
         if not _is_int(a):
             raise TypeError(
-                f"{op}: axis must be None, an int or a tuple of ints, got {reprlib.repr(axis)} "
+                f"{op}: axis must be None, an int or a tuple of ints, got {short_repr(axis)} "
                 f"({type(a).__name__})"
             )
         if not -ndim <= a < ndim:
@@ -71,7 +78,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
             )
         result.append(operator.index(a) % ndim)
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {reprlib.repr(axis)} repeats an axis")
+        raise ValueError(f"{op}: axis {short_repr(axis)} repeats an axis")
     return tuple(sorted(result))
 
 
@@ -85,11 +92,11 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         shape = tuple(shape[0])
     for n in shape:
         if not _is_int(n):
-            raise TypeError(f"{op}: a shape is made of ints, got {reprlib.repr(shape)}")
+            raise TypeError(f"{op}: a shape is made of ints, got {short_repr(shape)}")
         if n < 0 and not (allow_minus_one and n == -1):
             accepted = "non-negative ints, and at most one -1" if allow_minus_one else "ints >= 0"
             raise ValueError(
-                f"{op}: shape {reprlib.repr(shape)} has a negative size; accepted: {accepted}"
+                f"{op}: shape {short_repr(shape)} has a negative size; accepted: {accepted}"
             )
     shape = tuple(operator.index(n) for n in shape)  # Python ints: products cannot overflow
     # numpy's limits, checked here so that the error names the op: at most 64 dimensions,

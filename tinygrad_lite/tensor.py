@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import reprlib
 from typing import Any
 
 import numpy as np
@@ -32,11 +31,13 @@ from tinygrad_lite.shapes import (
     parse_shape,
     permutation,
     reshape_target,
+    short_repr,
 )
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 _FLOAT32 = np.dtype(np.float32)
 _DTYPES = (_FLOAT32, np.dtype(np.float64))
+_INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
 
 class Tensor:
@@ -59,7 +60,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(
-                f"Tensor: requires_grad must be True or False, got {reprlib.repr(requires_grad)}"
+                f"Tensor: requires_grad must be True or False, got {short_repr(requires_grad)}"
             )
         self.data = _to_array(data, dtype)
         self.grad = None
@@ -103,7 +104,9 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the data as a numpy array."""
-        return self.data.copy()
+        # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
+        # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
+        return np.array(self.data)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -124,15 +127,20 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        return Tensor._from_op(self.data.copy())
+        return Tensor._from_op(np.array(self.data))  # an array even for a numpy scalar
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        # np.array(t) asks for a copy (copy=True): a snapshot of a parameter must not change
-        # it behind the version counter. np.asarray(t) asks for none: like t.data, it is
-        # the raw array.
-        if copy:
-            return np.array(self.data, dtype=dtype)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
+        if copy:  # np.array(t) asks for a copy: changes to it must not reach the tensor
+            return np.array(self.data, dtype=dtype, copy=True)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return np.asarray(self.data)  # the array itself; a numpy scalar becomes one
+        if copy is False:
+            raise ValueError(
+                f"cannot convert a tensor of dtype {self.data.dtype} to {np.dtype(dtype)} "
+                f"without a copy (copy=False was given)"
+            )
+        return self.data.astype(dtype)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -202,29 +210,31 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
-        # The value is data like any other: numpy alone would store None as nan and parse
-        # the string "1.5".
+        self._own_array()
+        # The value is data like any other, checked first: numpy alone would store None as
+        # nan and parse the string "1.5", and only a bad index is an IndexError.
         try:
-            array = value.data if isinstance(value, Tensor) else _to_array(value, self.dtype)
+            array = _to_array(value, self.data.dtype)
         except (TypeError, ValueError) as error:
             raise type(error)(f"cannot assign {_describe(value)} to a tensor: {error}") from None
-        where = f"index {reprlib.repr(index)} of a tensor of shape {self.shape}"
+        where = f"index {short_repr(index)} of a tensor of shape {self.shape}"
         try:
             index = _index_arrays(index)
             self.data[index]  # a read first, so that a bad index is told from a bad value
         except (IndexError, TypeError, ValueError, OverflowError) as error:
-            raise IndexError(f"cannot assign {_describe(value)} to {where}: {error}") from None
+            raise IndexError(f"cannot assign to {where}: {error}") from None
         try:
             self.data[index] = array
-        except ValueError as error:  # the value's shape does not fit what the index selects
+        except ValueError as error:  # numpy's message says which shapes do not broadcast
             raise ValueError(
-                f"cannot assign an array of shape {array.shape} to {where}: {error}"
+                f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
         self._version += 1
 
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
+        self._own_array()
         if isinstance(other, Tensor):
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
@@ -240,6 +250,12 @@ class Tensor:
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
         return self
+
+    def _own_array(self) -> None:
+        # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
+        # arrays returns one), which cannot be written to: it becomes a 0-d array first.
+        if type(self.data) is not np.ndarray:
+            self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
         if self._ctx is not None:
@@ -275,10 +291,13 @@ class Tensor:
         if create_graph:
             retain_graph = True
             seed = Tensor._from_op(seed)
-        for leaf, grad in engine.backward(
-            self, seed, retain_graph=retain_graph, create_graph=create_graph
-        ):
-            leaf._accumulate(grad)
+        # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
+        # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
+        with fp_quiet():
+            for leaf, grad in engine.backward(
+                self, seed, retain_graph=retain_graph, create_graph=create_graph
+            ):
+                leaf._accumulate(grad)
 
     def _seed(self, gradient: Any) -> np.ndarray:
         if gradient is None:
@@ -459,8 +478,9 @@ class Tensor:
     def mean(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """sum(axis) / number of elements summed (nan for none, as in numpy)."""
         axes = normalize_axes("mean", axis, self.data.ndim)
+        keepdim = _check_keepdim("mean", keepdim)  # here, so that an error names mean
         count = math.prod(self.data.shape[a] for a in axes)
-        return self.sum(axis=axes, keepdim=_check_keepdim("mean", keepdim)) / count
+        return self.sum(axis=axes, keepdim=keepdim) / count
 
     def max(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """The maximum over ``axis``; its gradient goes to the maximum (ties share it)."""
@@ -526,7 +546,7 @@ class Tensor:
         except (IndexError, TypeError, ValueError, OverflowError) as error:
             # OverflowError: an int index beyond int64 (numpy's "too large to convert").
             raise IndexError(
-                f"index {reprlib.repr(index)} does not fit a tensor of shape {self.shape}: {error}"
+                f"index {short_repr(index)} does not fit a tensor of shape {self.shape}: {error}"
             ) from None
 
     # --------------------------------------------------------------- constructors
@@ -545,8 +565,9 @@ class Tensor:
     def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity matrix."""
         if isinstance(n, (tuple, list)):  # parse_shape would take it for a whole shape
-            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {reprlib.repr(n)}")
-        n, _ = parse_shape("eye", (n, n))
+            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {short_repr(n)}")
+        (n,) = parse_shape("eye", (n,))
+        parse_shape("eye", (n, n))  # n * n within numpy's limits
         return Tensor(np.eye(n), requires_grad, dtype)
 
     @staticmethod
@@ -632,20 +653,19 @@ def _check_dtype(dtype: Any) -> np.dtype | None:
     # Only a name, a type or a dtype can mean float32 or float64; numpy would read a list or
     # a dict as a structured dtype, recursing into it.
     if isinstance(dtype, (str, type, np.dtype)):
-        with contextlib.suppress(TypeError):  # a name numpy does not know
+        with contextlib.suppress(TypeError, ValueError):  # a name numpy does not know
             checked = np.dtype(dtype)
-    # `is None` first: numpy compares None equal to float64, so `None in _DTYPES` is True.
+    # Tested against None first: numpy dtypes compare equal to None (np.dtype(None) is
+    # float64), so `None in _DTYPES` is True and a dtype numpy cannot read would pass.
     if checked is None or checked not in _DTYPES:
-        raise TypeError(
-            f"Tensor: dtype must be float32, float64 or None, got {reprlib.repr(dtype)}"
-        )
+        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {short_repr(dtype)}")
     return checked
 
 
 def _describe(data: Any) -> str:
-    # reprlib rather than repr: it stops at a few levels and items, so that a list nested
+    # short_repr rather than repr: it stops at a few levels and items, so that a list nested
     # deeper than the recursion limit, or a long one, is described quickly and safely.
-    text = reprlib.repr(data)
+    text = short_repr(data)
     return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
@@ -673,7 +693,7 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
 
 def _check_keepdim(op: str, keepdim: Any) -> bool:
     if not isinstance(keepdim, (bool, np.bool_)):
-        raise TypeError(f"{op}: keepdim must be True or False, got {reprlib.repr(keepdim)}")
+        raise TypeError(f"{op}: keepdim must be True or False, got {short_repr(keepdim)}")
     return bool(keepdim)
 
 
@@ -697,7 +717,15 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
         x = x.reshape(1, xs[0])
     if len(ys) == 1:
         y = y.reshape(ys[0], 1)
-    batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    try:
+        batch = broadcast_shape("matmul", x.data.shape[:-2], y.data.shape[:-2])
+    except ValueError:
+        # The message names the operands' shapes, not just their batch parts.
+        raise ValueError(
+            f"matmul: shapes {xs} and {ys} do not fit: their batch dimensions "
+            f"{x.data.shape[:-2]} and {y.data.shape[:-2]} (all but the last two) do not "
+            f"broadcast; aligned from the right, each pair must be equal or contain a 1"
+        ) from None
     if _mode.enabled:
         if x.requires_grad and x.data.shape[:-2] != batch:
             x = x.expand(*batch, *x.data.shape[-2:])
@@ -724,18 +752,19 @@ def _index_array(index: Any) -> Any:
     """One part of an index, as numpy should see it."""
     if isinstance(index, Tensor):
         values = index.data
-        # Finite and within int64 too: casting inf or 1e20 to ints gives garbage (and a
-        # numpy warning).
-        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**63)
-        if not whole.all():
+        # Comparisons with nan are False and warn about nothing; inf and values past the
+        # integer range would make the cast below warn and wrap around.
+        whole = (values == np.round(values)) & (np.abs(values) < _INDEX_LIMIT)
+        if not np.all(whole):
             raise IndexError(
-                f"a Tensor used as an index must hold whole numbers within int64, got {values}"
+                f"a Tensor used as an index must hold whole numbers (finite, and smaller in "
+                f"magnitude than {_INDEX_LIMIT:.0f}), got {values}"
             )
         return values.astype(np.intp)
     if isinstance(index, list):
         array = np.asarray(index)
-        # An empty list makes a float array, but numpy indexes with it as with empty ints.
-        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
+        # An empty list picks nothing, as in numpy; np.asarray([]) would be a float array.
+        return array.astype(np.intp) if array.size == 0 else array
     if isinstance(index, np.ndarray):
         return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
