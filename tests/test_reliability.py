@@ -286,3 +286,49 @@ def test_gradients_handed_out_never_share_memory() -> None:
 
     a = Tensor([1.0, 2.0], requires_grad=True)
     np.testing.assert_array_equal(tl.grad(nested)(a, Tensor([3.0, 4.0])).numpy(), [1.0, 1.0])
+
+
+# ---------------------------------------------------------------------------- optimizers
+
+OPTIMIZERS = {
+    "SGD": lambda params: tl.optim.SGD(params, lr=0.1),
+    "SGD momentum": lambda params: tl.optim.SGD(params, lr=0.1, momentum=0.9),
+    "Adam": lambda params: tl.optim.Adam(params, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_backward_after_an_optimizer_step_through_the_old_graph_is_refused(make) -> None:
+    x, w, loss = _net()
+    b = Tensor([0.5], requires_grad=True)
+    loss = loss + (b * b).sum()
+    opt = make([w, b])
+    loss.backward(retain_graph=True)
+    first = w.grad.numpy()
+    opt.step()
+    assert w._version == 1 and b._version == 1
+    with pytest.raises(RuntimeError, match=CHANGED):
+        loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), first)  # the refused pass added nothing
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_an_optimizer_step_then_a_fresh_forward_pass_is_accepted(make) -> None:
+    x, w, loss = _net()
+    opt = make([w])
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+    loss = (x @ w).sigmoid().sum()
+    loss.backward()
+    s = 1 / (1 + np.exp(-(x.data @ w.data)))
+    np.testing.assert_allclose(w.grad.numpy(), x.data.T @ (s * (1 - s)))
+
+
+def test_load_state_dict_counts_as_an_in_place_change() -> None:
+    model = tl.nn.Linear(2, 1)
+    x = Tensor([[1.0, 2.0]])
+    loss = model(x).sum() * model.weight.sum()
+    model.load_state_dict({k: v + 1.0 for k, v in model.state_dict().items()})
+    with pytest.raises(RuntimeError, match=CHANGED):
+        loss.backward()
