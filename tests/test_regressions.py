@@ -279,3 +279,20 @@ def test_a_bad_gradient_to_backward_is_named_as_such(gradient: object, error: ty
     y = Tensor([1.0, 2.0], requires_grad=True) * 2
     with pytest.raises(error, match=r"^backward\(\): gradient= is not usable: Tensor: "):
         y.backward(gradient)
+
+
+def test_the_gradient_of_pow_at_zero_follows_pytorch() -> None:
+    # y * x**(y-1) is 0 * inf at x = 0 for y = 0, and out * log(x) is 0 * -inf for y > 0:
+    # NaN where the derivative is 0 (PyTorch masks both). A polynomial feature x**0 at x = 0
+    # made every gradient NaN.
+    x = Tensor([0.0, 2.0, -1.0], requires_grad=True)
+    (x**0).backward(np.ones(3))
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+    y = Tensor([0.0, 2.0, -1.0], requires_grad=True)
+    (Tensor(0.0) ** y).backward(np.ones(3))
+    np.testing.assert_array_equal(y.grad.data, [0.0, 0.0, -np.inf])  # 0**-1 = inf: inf * -inf
+    x = Tensor([0.0, 3.0], requires_grad=True)
+    e = Tensor([2.0, 2.0], requires_grad=True)
+    (x**e).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad.data, [0.0, 6.0])
+    np.testing.assert_allclose(e.grad.data, [0.0, 9.0 * np.log(3.0)])

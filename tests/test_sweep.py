@@ -205,10 +205,20 @@ BINARY: dict[str, tuple[Callable[[Tensor, Any], Any], Callable[..., Any], Callab
     "x / c": (lambda x, c: x / c, np.divide, lambda x, c, out, g: g / c),
     "c / x": (lambda x, c: c / x, lambda x, c: c / x, lambda x, c, out, g: -g * out / x),
     "x.div(c)": (lambda x, c: x.div(c), np.divide, lambda x, c, out, g: g / c),
-    "x ** c": (lambda x, c: x**c, np.power, lambda x, c, out, g: g * (c * x ** (c - 1))),
-    "c ** x": (lambda x, c: c**x, lambda x, c: c**x, lambda x, c, out, g: g * (out * np.log(c))),
-    "x.pow(c)": (lambda x, c: x.pow(c), np.power, lambda x, c, out, g: g * (c * x ** (c - 1))),
+    "x ** c": (lambda x, c: x**c, np.power, lambda x, c, out, g: _dpow_dx(x, c, g)),
+    "c ** x": (lambda x, c: c**x, lambda x, c: c**x, lambda x, c, out, g: _dpow_dy(c, x, out, g)),
+    "x.pow(c)": (lambda x, c: x.pow(c), np.power, lambda x, c, out, g: _dpow_dx(x, c, g)),
 }
+
+
+def _dpow_dx(x: Any, y: Any, g: Any) -> Any:
+    """d(x**y)/dx by PyTorch's rule: y * x**(y-1), and 0 where y is 0 (even at x = 0)."""
+    return np.where(y == 0, 0.0, g * (y * x ** (y - 1)))
+
+
+def _dpow_dy(x: Any, y: Any, out: Any, g: Any) -> Any:
+    """d(x**y)/dy by PyTorch's rule: x**y * log(x), and 0 where x is 0 and y >= 0."""
+    return np.where((x == 0) & (y >= 0), 0.0, g * (out * np.log(x)))
 
 
 @given(tensors(), DATA, st.sampled_from(sorted(BINARY)))

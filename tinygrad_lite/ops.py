@@ -82,10 +82,16 @@ class Pow(Function):
         return x**y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        dx = grad * (y * x ** (y - 1))
+        # At x = 0 both rules hold 0 * inf; PyTorch's values are kept there instead of NaN:
+        # d/dx x**0 = 0 (where y is 0 the exponent y - 1 becomes y - 0, so y * x**0 = 0), and
+        # d/dy 0**y = 0 for y >= 0 (log(x) becomes log(1) there). np.asarray reads the values
+        # of an array and of a Tensor (under create_graph) alike; the masks are constants.
+        dx = grad * (y * x ** (y - (np.asarray(y) != 0)))
         # log(x) is only needed (and only defined for x > 0) when the exponent needs a gradient.
-        dy = grad * (out * run(Log, x)) if self.needs_input_grad[1] else None
-        return dx, dy
+        if not self.needs_input_grad[1]:
+            return dx, None
+        at_zero = (np.asarray(x) == 0) & (np.asarray(y) >= 0)
+        return dx, grad * (out * run(Log, x + at_zero))
 
 
 # ----------------------------------------------------------------- elementwise, one input
