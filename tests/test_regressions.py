@@ -296,3 +296,13 @@ def test_the_gradient_of_pow_at_zero_follows_pytorch() -> None:
     (x**e).backward(np.ones(2))
     np.testing.assert_array_equal(x.grad.data, [0.0, 6.0])
     np.testing.assert_allclose(e.grad.data, [0.0, 9.0 * np.log(3.0)])
+
+
+def test_a_value_too_deep_for_a_boolean_index_is_a_value_error() -> None:
+    # numpy raises TypeError there ("boolean array indexing assignment requires a 0 or
+    # 1-dimensional input"), which leaked with numpy's message.
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^cannot assign a value of shape \(1, 1\) to index"):
+        t[np.array([True, False])] = [[5.0]]
+    t[np.array([True, False])] = [5.0]
+    np.testing.assert_array_equal(t.data, [5.0, 2.0])

@@ -225,7 +225,8 @@ class Tensor:
             raise IndexError(f"cannot assign to {where}: {error}") from None
         try:
             self.data[index] = array
-        except ValueError as error:  # numpy's message says which shapes do not broadcast
+        except (ValueError, TypeError) as error:  # the index is good: the value's shape is not
+            # (numpy says TypeError for a value of many dimensions behind a boolean index)
             raise ValueError(
                 f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
