@@ -98,14 +98,16 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
             raise ValueError(
                 f"{op}: shape {short_repr(shape)} has a negative size; accepted: {accepted}"
             )
-    shape = tuple(operator.index(n) for n in shape)  # Python ints: products cannot overflow
+    shape = tuple(map(operator.index, shape))  # Python ints: products cannot overflow
     # numpy's limits, checked here so that the error names the op: at most 64 dimensions,
     # and a size in bytes (zero-size axes left out, as numpy does) that an address can hold.
     if len(shape) > MAX_DIMS:
         raise ValueError(
             f"{op}: shape of {len(shape)} dimensions; numpy arrays have at most {MAX_DIMS}"
         )
-    if math.prod(n for n in shape if n > 0) > MAX_ELEMENTS:
+    if math.prod(shape) > MAX_ELEMENTS or (
+        0 in shape and math.prod(n for n in shape if n) > MAX_ELEMENTS
+    ):
         raise ValueError(
             f"{op}: shape {shape} is too large for an array: numpy needs the product of its "
             f"nonzero sizes to be at most {MAX_ELEMENTS}"
