@@ -306,3 +306,11 @@ def test_a_value_too_deep_for_a_boolean_index_is_a_value_error() -> None:
         t[np.array([True, False])] = [[5.0]]
     t[np.array([True, False])] = [5.0]
     np.testing.assert_array_equal(t.data, [5.0, 2.0])
+
+
+@pytest.mark.parametrize("shape", [(-1, 2**63), (2**62, -1), (-1, 0, 2**63)])
+def test_a_huge_size_beside_a_minus_one_gets_our_error(shape: tuple[int, ...]) -> None:
+    # The -1 made the product of the sizes negative, so the size check let 2**63 through to
+    # numpy ("Maximum allowed dimension exceeded").
+    with pytest.raises(ValueError, match=r"^reshape: shape .* is too large"):
+        Tensor([]).reshape(*shape)

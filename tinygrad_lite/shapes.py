@@ -105,8 +105,9 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         raise ValueError(
             f"{op}: shape of {len(shape)} dimensions; numpy arrays have at most {MAX_DIMS}"
         )
-    if math.prod(shape) > MAX_ELEMENTS or (
-        0 in shape and math.prod(n for n in shape if n) > MAX_ELEMENTS
+    # abs: a -1 (reshape's "the rest") makes the product negative, as large as the others'.
+    if abs(math.prod(shape)) > MAX_ELEMENTS or (
+        0 in shape and math.prod(n for n in shape if n > 0) > MAX_ELEMENTS
     ):
         raise ValueError(
             f"{op}: shape {shape} is too large for an array: numpy needs the product of its "
