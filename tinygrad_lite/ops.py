@@ -204,9 +204,11 @@ class Sum(Function):
         return np.asarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        # grad has out's shape; put back the summed axes as size 1, then broadcast.
-        kept_shape = [1 if i in self.axis else n for i, n in enumerate(x.shape)]
-        return run(Expand, grad.reshape(kept_shape), shape=x.shape)
+        # grad has out's shape; put back the summed axes as size 1, then broadcast. A sum
+        # over every axis (a loss) leaves a 0-d grad, which broadcasts as it is.
+        if grad.ndim:
+            grad = grad.reshape([1 if i in self.axis else n for i, n in enumerate(x.shape)])
+        return run(Expand, grad, shape=x.shape)
 
 
 class Max(Function):

@@ -232,6 +232,7 @@ class Tensor:
             ) from None
         self._version += 1
 
+    @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
@@ -240,13 +241,13 @@ class Tensor:
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
             other = _to_array(other, self.data.dtype)
-        if broadcast_shape(op, self.data.shape, other.shape) != self.data.shape:
+        shape = self.data.shape
+        if other.shape != shape and broadcast_shape(op, shape, other.shape) != shape:
             raise ValueError(
                 f"{op}: an operand of shape {other.shape} would change the shape {self.shape} "
                 f"of the tensor changed in place; accepted: shapes that broadcast to it"
             )
-        with fp_quiet():
-            ufunc(self.data, other, out=self.data)
+        ufunc(self.data, other, out=self.data)
         # Every op that saved this tensor for its backward now sees a new version, and the
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
@@ -273,6 +274,9 @@ class Tensor:
 
     # ------------------------------------------------------------------- backward
 
+    # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
+    # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
+    @fp_quiet()
     def backward(
         self, gradient: Any = None, *, retain_graph: bool = False, create_graph: bool = False
     ) -> None:
@@ -292,13 +296,10 @@ class Tensor:
         if create_graph:
             retain_graph = True
             seed = Tensor._from_op(seed)
-        # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
-        # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
-        with fp_quiet():
-            for leaf, grad in engine.backward(
-                self, seed, retain_graph=retain_graph, create_graph=create_graph
-            ):
-                leaf._accumulate(grad)
+        for leaf, grad in engine.backward(
+            self, seed, retain_graph=retain_graph, create_graph=create_graph
+        ):
+            leaf._accumulate(grad)
 
     def _seed(self, gradient: Any) -> np.ndarray:
         if gradient is None:
@@ -307,7 +308,9 @@ class Tensor:
                     f"backward() needs gradient= for a tensor of shape {self.shape}: the "
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
-            return np.ones(self.data.shape, self.data.dtype)
+            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
+            # np.ones's Python-level detour (three times the cost of the whole seed).
+            return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         try:
             seed = _to_array(
                 gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype
@@ -323,14 +326,17 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
-        # A rule may hand the same gradient to several inputs (add does), or a read-only
-        # view: .grad gets one of its own, which an in-place change cannot share.
         if isinstance(grad, Tensor):  # under create_graph
-            if grad._ctx is None:  # not recorded, so it could be changed in place: copy it
+            # The engine hands these out as the rules made them, and a rule may give one
+            # Tensor to several inputs (add does). One that is not recorded could be changed
+            # in place, changing the other .grad too: it gets a copy of its own.
+            if grad._ctx is None:
                 grad = Tensor._from_op(grad.data.copy())
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype))
+            # The engine hands out arrays that nothing else holds (engine._owned), so .grad
+            # takes it as it is: no copy of each weight's gradient per step.
+            self.grad = Tensor._from_op(np.asarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
 
@@ -430,7 +436,9 @@ class Tensor:
         return self.matmul(other)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return self.matmul(other)
+        if not isinstance(other, Tensor):
+            other = _constant("matmul", other, self.data.dtype)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_constant("matmul", other, self.data.dtype), self)
