@@ -248,11 +248,7 @@ class Expand(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A writeable copy rather than np.broadcast_to's read-only view: it is cheaper to
-        # make on small arrays, and safe to hand out as a .grad.
-        out = np.empty(shape, dtype=x.dtype)
-        out[...] = x
-        return out
+        return np.broadcast_to(x, shape)  # a read-only view: no copying (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         lead = grad.ndim - len(self.in_shape)
@@ -268,9 +264,7 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A copy, not numpy's view: a view would follow in-place changes to x (and pass its
-        # own to x) unseen by either version counter, and a saved value would change.
-        return x.reshape(shape).copy()
+        return x.reshape(shape)  # numpy's view where it can (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)
@@ -283,7 +277,7 @@ class Permute(Function):
 
     def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
         self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        return x.transpose(order).copy()  # a copy, not a view: see Reshape
+        return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(Permute, grad, order=self.inverse)

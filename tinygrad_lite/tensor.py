@@ -509,11 +509,11 @@ class Tensor:
         target = reshape_target(
             self.data.shape, parse_shape("reshape", shape, allow_minus_one=True)
         )
-        return ops.Reshape.apply(self, shape=target)
+        return self._view(ops.Reshape, shape=target)
 
     def permute(self, *order: Any) -> Tensor:
         """The axes reordered: ``t.permute(2, 0, 1)`` puts axis 2 first."""
-        return ops.Permute.apply(self, order=permutation(order, self.data.ndim))
+        return self._view(ops.Permute, order=permutation(order, self.data.ndim))
 
     def transpose(self, ax0: int = 1, ax1: int = 0) -> Tensor:
         """Axes ``ax0`` and ``ax1`` swapped (PyTorch's transpose; for 2-D, the transpose)."""
@@ -522,12 +522,12 @@ class Tensor:
         (ax1,) = normalize_axes("transpose", (ax1,), self.data.ndim)
         order = list(range(self.data.ndim))
         order[ax0], order[ax1] = order[ax1], order[ax0]
-        return ops.Permute.apply(self, order=tuple(order))
+        return self._view(ops.Permute, order=tuple(order))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)
         """All axes reversed, as numpy's ``.T`` (for 2-D, the transpose)."""
-        return ops.Permute.apply(self, order=tuple(reversed(range(self.data.ndim))))
+        return self._view(ops.Permute, order=tuple(reversed(range(self.data.ndim))))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 (numpy's and PyTorch's name)
@@ -546,7 +546,23 @@ class Tensor:
             )
         if target == self.data.shape:
             return self
-        return ops.Expand.apply(self, shape=target)
+        return self._view(ops.Expand, shape=target)
+
+    def _view(self, op: Any, **params: Any) -> Tensor:
+        """The result of a movement op (reshape, permute, expand): numpy's view of this
+        tensor's data inside a recorded graph, a copy of its own outside one.
+
+        A view follows every in-place change to this tensor. Inside a graph that is safe:
+        the view is not a leaf (so it cannot be changed in place itself), and before the
+        backward pass uses anything computed from it, the movement op's node checks this
+        tensor's version and refuses a changed one. Outside a graph nothing would notice,
+        so the result gets data of its own. (Views save a copy per step: the bias of every
+        Linear layer is expanded to the batch's shape.)
+        """
+        out: Tensor = op.apply(self, **params)
+        if out._ctx is None:
+            out.data = out.data.copy()
+        return out
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
