@@ -668,9 +668,11 @@ def test_conversions(x: Tensor) -> None:
         assert_ours(error, "len")
     else:
         assert length == x.shape[0] and len(list(x)) == x.shape[0]
-    _, error = outcome(lambda: bool(x))
+    truth, error = outcome(lambda: bool(x))
     if x.size != 1:
         assert_ours(error, "truth")
+    else:
+        assert error is None and truth == bool(x.data.reshape(-1)[0])
 
 
 @sweep
