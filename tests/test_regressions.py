@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import tinygrad_lite as tl
 from tinygrad_lite import Tensor
 
 
@@ -314,3 +315,13 @@ def test_a_huge_size_beside_a_minus_one_gets_our_error(shape: tuple[int, ...]) -
     # numpy ("Maximum allowed dimension exceeded").
     with pytest.raises(ValueError, match=r"^reshape: shape .* is too large"):
         Tensor([]).reshape(*shape)
+
+
+def test_pow_keeps_its_second_derivative_at_a_zero_exponent() -> None:
+    # The mask that gives d/dx x**0 = 0 at x = 0 was first applied wherever y = 0, which
+    # changed d/dy of that gradient there (1 instead of 1/x); gradgradcheck caught it.
+    x = Tensor([0.5, 2.0])
+    y = Tensor(0.0, requires_grad=True)
+    mixed = tl.grad(lambda y: tl.grad(lambda x: (x**y).sum())(x).sum())(y)
+    np.testing.assert_allclose(mixed.data, 1 / 0.5 + 1 / 2.0)  # sum of x**(y-1) at y = 0
+    assert tl.gradgradcheck(lambda x, y: x**y, np.array([0.5, 2.0]), np.array(0.0))

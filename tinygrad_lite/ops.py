@@ -82,15 +82,20 @@ class Pow(Function):
         return x**y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        # At x = 0 both rules hold 0 * inf; PyTorch's values are kept there instead of NaN:
-        # d/dx x**0 = 0 (where y is 0 the exponent y - 1 becomes y - 0, so y * x**0 = 0), and
-        # d/dy 0**y = 0 for y >= 0 (log(x) becomes log(1) there). np.asarray reads the values
-        # of an array and of a Tensor (under create_graph) alike; the masks are constants.
-        dx = grad * (y * x ** (y - (np.asarray(y) != 0)))
+        y_values = np.asarray(y)  # the values, of an array or of a Tensor (create_graph)
+        if y_values.ndim == 0 and y_values:  # one exponent, not 0: the usual case
+            dx = grad * (y * x ** (y - 1))
+        else:
+            # Where x and y are both 0, y * x**(y-1) is 0 * inf. PyTorch's d/dx x**0 = 0 is
+            # kept instead: there the exponent y - 1 becomes y - 0, so y * x**0 = 0. The mask
+            # is a constant, so elsewhere the rule and its own derivatives are untouched.
+            dx = grad * (y * x ** (y - ((np.asarray(x) != 0) | (y_values != 0))))
         # log(x) is only needed (and only defined for x > 0) when the exponent needs a gradient.
         if not self.needs_input_grad[1]:
             return dx, None
-        at_zero = (np.asarray(x) == 0) & (np.asarray(y) >= 0)
+        # d/dy 0**y = 0 for y >= 0 (PyTorch's value, where out * log(x) is 0 * -inf): log(x)
+        # becomes log(1) there.
+        at_zero = (np.asarray(x) == 0) & (y_values >= 0)
         return dx, grad * (out * run(Log, x + at_zero))
 
 
