@@ -126,3 +126,33 @@ def test_second_derivatives_at_the_edges() -> None:
         d2_pow0 = tl.grad(lambda x: tl.grad(lambda x: (x**0).sum())(x).sum())(Tensor([0.0]))
     np.testing.assert_array_equal(d2_log.data, [-inf, -0.25])  # -1/x**2
     np.testing.assert_array_equal(d2_pow0.data, [0.0])
+
+
+# ------------------------------------------------------------- and detect_anomaly stops there
+
+
+def test_detect_anomaly_reports_log_of_zero_and_names_log() -> None:
+    x = Tensor([1.0, 0.0], requires_grad=True)
+    with tl.detect_anomaly(), pytest.raises(tl.AnomalyError) as caught:
+        x.log()
+    assert (caught.value.op, caught.value.phase) == ("log", "forward")
+    assert "produced -inf" in str(caught.value)
+
+
+@pytest.mark.parametrize("case", EDGES.values(), ids=EDGES.keys())
+def test_detect_anomaly_stops_at_every_edge_that_is_not_finite(
+    case: tuple[Callable[[Tensor], Tensor], Any, Any, Any],
+) -> None:
+    # The table's non-finite values and gradients are exactly what detect_anomaly reports;
+    # a row that is finite throughout runs through it untouched.
+    f, x, value, grad = case
+    finite = bool(np.isfinite(value).all() and np.isfinite(grad).all())
+    t = Tensor(x, requires_grad=True)
+    if finite:
+        with tl.detect_anomaly():
+            out = f(t)
+            out.backward(np.ones(out.shape))
+        return
+    with tl.detect_anomaly(), pytest.raises(tl.AnomalyError):
+        out = f(t)
+        out.backward(np.ones(out.shape))

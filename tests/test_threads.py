@@ -266,3 +266,32 @@ def test_two_threads_training_at_once_get_the_same_weights_as_one_thread() -> No
     run_together(worker(0), worker(1))
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_detect_anomaly_and_trace_watch_only_their_own_thread() -> None:
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def watched_thread() -> None:
+        w = Tensor([1.0, 2.0], requires_grad=True)
+        with tl.detect_anomaly(), tl.trace() as recorded:
+            inside.set()
+            wait(done)  # the other thread makes a -inf meanwhile
+            (w * 2).sum().backward()
+        seen["recorded"] = [(r.phase, r.op) for r in recorded]
+
+    def other_thread() -> None:
+        wait(inside)
+        x = Tensor([0.0, 1.0], requires_grad=True)
+        x.log().sum().backward()  # -inf forward, inf backward: not this thread's watchers
+        seen["log"] = x.grad.tolist()
+        done.set()
+
+    run_together(watched_thread, other_thread)
+    assert seen["log"] == [np.inf, 1.0]
+    assert seen["recorded"] == [
+        ("forward", "mul"),
+        ("forward", "sum"),
+        ("backward", "sum"),
+        ("backward", "mul"),
+    ]
