@@ -10,6 +10,7 @@ Tensor(8.)
 
 from tinygrad_lite import init, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
+from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.serialization import load, save
@@ -18,6 +19,7 @@ from tinygrad_lite.tensor import Tensor
 __all__ = [
     "Function",
     "Tensor",
+    "compile",
     "enable_grad",
     "grad",
     "init",

@@ -194,7 +194,9 @@ class Sum(Function):
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
-        return np.asarray(x.sum(axis=axis, keepdims=keepdim))
+        # asanyarray: a numpy scalar (a full sum) becomes a 0-d array, and an ndarray subclass
+        # (compile's Traced array) passes through as itself.
+        return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         # grad has out's shape; put back the summed axes as size 1, then broadcast.
@@ -241,7 +243,9 @@ class Expand(Function):
         self.in_shape = x.shape
         # A writeable copy rather than np.broadcast_to's read-only view: it is cheaper to
         # make on small arrays, and safe to hand out as a .grad.
-        out = np.empty(shape, dtype=x.dtype)
+        # empty_like rather than empty: the same array, but numpy asks an ndarray subclass
+        # for it, so compile's tracer sees the allocation.
+        out = np.empty_like(x, shape=shape, order="C")
         out[...] = x
         return out
 
@@ -288,7 +292,7 @@ class Index(Function):
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.index = index
         self.in_shape = x.shape
-        return np.array(x[index])
+        return np.array(x[index], subok=True)  # subok: see Sum.forward
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
@@ -304,7 +308,7 @@ class IndexAdd(Function):
 
     def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         self.index = index
-        out = np.zeros(shape, dtype=x.dtype)
+        out = np.zeros_like(x, shape=shape, order="C")  # zeros_like: see Expand.forward
         np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
         return out
 

@@ -248,7 +248,7 @@ class Tensor:
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
         # arrays returns one), which cannot be written to: it becomes a 0-d array first.
-        if type(self.data) is not np.ndarray:
+        if not isinstance(self.data, np.ndarray):  # (an ndarray subclass is kept as it is)
             self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
@@ -316,7 +316,8 @@ class Tensor:
         elif self.grad is None:
             # A rule may hand the same array to several inputs (add does), or a read-only
             # view: .grad gets an array of its own.
-            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype))
+            # subok: an ndarray subclass (compile's Traced array) stays one.
+            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype, subok=True))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
 
