@@ -185,23 +185,34 @@ def test_loading_bumps_the_version_so_an_old_graph_refuses_to_backpropagate() ->
 
 
 def test_a_model_call_enters_np_errstate_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    entered = []
+    # A module call and a loss each switch numpy's warnings off once, around the whole call
+    # (fp_quiet decorates them with an errstate made once, at import): inside, the warnings
+    # are already off, and no op or nested module makes an errstate of its own.
+    made = []
     errstate = np.errstate
 
     def counting(**kwargs: object) -> object:
-        entered.append(kwargs)
+        made.append(kwargs)
         return errstate(**kwargs)  # type: ignore[arg-type]
 
     model = xor_net()
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x: Tensor) -> Tensor:
+            seen.append(np.geterr())
+            return model(x * 1e308 * 10)  # overflows to inf: no warning may leak
+
     x = Tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     monkeypatch.setattr(np, "errstate", counting)
-    model(x)
-    assert len(entered) == 1
-    out = model(x)
+    out = Probe()(x)
+    assert made == []
+    assert seen == [{"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}]
+    assert np.geterr()["over"] == "warn"
     for loss in (nn.sse_loss, nn.mse_loss, nn.binary_cross_entropy):
-        entered.clear()
         loss(out, Tensor([[1.0], [0.0]]))
-        assert len(entered) == 1, loss.__name__
+        assert made == [], loss.__name__
+    nn.sse_loss(Tensor([1e200]), Tensor([-1e200]))  # overflows to inf, quietly
 
 
 def test_a_call_keeps_floating_point_warnings_quiet() -> None:

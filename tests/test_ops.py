@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_lite import Tensor
+from tinygrad_lite import Tensor, no_grad
 
 RNG = np.random.default_rng(0)
 
@@ -691,3 +691,25 @@ def test_in_place_change_after_a_reshape_cannot_alter_a_saved_value() -> None:
     d.mul_(10.0)
     out.backward()
     assert m.grad is not None and m.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    "view",
+    [lambda t: t.reshape(4), lambda t: t.T, lambda t: t.permute(1, 0), lambda t: t.expand(3, 2, 2)],
+    ids=["reshape", "T", "permute", "expand"],
+)
+def test_a_view_inside_a_graph_is_guarded_by_its_nodes_version_check(
+    view: Callable[[Tensor], Tensor],
+) -> None:
+    # Inside a recorded graph a movement op returns numpy's view (no copy: the bias of each
+    # Linear layer is expanded on every step). An in-place change to its input reaches the
+    # view, but the movement op's node sees the input's new version and refuses to go on.
+    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = view(w)
+    assert np.shares_memory(v.data, w.data)
+    loss = (v * v).sum()  # mul saves v, which is w's memory
+    with no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    assert w.grad is None  # nothing half-done reached the leaf

@@ -405,6 +405,8 @@ class _Names:
         base = self.expr(call.args[0])
         if call.op in ("mT", "T"):
             return f"{base}.{call.op}"
+        if call.op == "broadcast_to":
+            return f"np.broadcast_to({base}, {self.join(call.args[1:], call.kwargs)})"
         if call.op == "__getitem__":
             return f"{base}[{self.index(call.args[1])}]"
         return f"{base}.{call.op}({self.join(call.args[1:], call.kwargs)})"

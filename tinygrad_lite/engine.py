@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tinygrad_lite.mode import _mode, enable_grad, fp_quiet
 
 if TYPE_CHECKING:
@@ -29,13 +31,13 @@ def toposort(root: Tensor) -> list[Tensor]:
     Tensor goes into the order once every input it was computed from is in it.
     """
     order: list[Tensor] = []
-    visited = {id(root)}
+    visited = {root}  # Tensors hash by identity (they define no ==)
     stack = [(root, iter(_inputs(root)))]
     while stack:
         t, inputs = stack[-1]
         for x in inputs:
-            if x._ctx is not None and id(x) not in visited:
-                visited.add(id(x))
+            if x._ctx is not None and x not in visited:
+                visited.add(x)
                 stack.append((x, iter(_inputs(x))))
                 break
         else:  # every input of t is in the order
@@ -51,6 +53,7 @@ def _inputs(t: Tensor) -> tuple[Tensor, ...]:
     return inputs
 
 
+@fp_quiet()
 def backward(
     root: Tensor, grad: Any, *, retain_graph: bool, create_graph: bool
 ) -> list[tuple[Tensor, Any]]:
@@ -64,12 +67,11 @@ def backward(
     if root._ctx is None:
         return [(root, grad)]
     order = toposort(root)
-    grads: dict[int, Any] = {id(root): grad}  # gradient so far, per Tensor (by id)
-    leaves: dict[int, Tensor] = {}
-    with fp_quiet(), enable_grad() if create_graph else _nothing:
+    grads = {root: grad}  # the gradient so far, per Tensor
+    with enable_grad() if create_graph else _nothing:
         for t in reversed(order):
             fn = t._ctx
-            grad = grads.pop(id(t), None)
+            grad = grads.pop(t, None)
             if grad is not None:  # None: every rule that could reach t returned None
                 for x, dx in zip(fn.inputs, _input_grads(fn, t, grad, create_graph)):
                     if dx is None or not x.requires_grad:
@@ -81,29 +83,48 @@ def backward(
                             f"shape {x.data.shape}; each gradient must be an array (a Tensor "
                             f"under create_graph) of its input's shape, or None"
                         )
-                    key = id(x)
-                    if key in grads:
-                        grads[key] = grads[key] + dx
+                    if x in grads:
+                        grads[x] = grads[x] + dx
                     else:
-                        grads[key] = dx
-                        if x._ctx is None:
-                            leaves[key] = x
+                        grads[x] = dx
             if not retain_graph:
                 fn.inputs = None  # frees the graph behind t as soon as it is used
-    return [(leaf, grads[key]) for key, leaf in leaves.items()]
+    # Every Tensor in the order was popped above: what is left are the leaves.
+    if create_graph:
+        return list(grads.items())
+    return _owned(grads)
+
+
+def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
+    """The leaves' gradients, each in an array of its own, so that an in-place change to one
+    (a ``.grad`` scaled for clipping) reaches no other.
+
+    A rule may hand one array to several inputs (add gives grad to both), or return a view
+    (reshape), a numpy scalar or something else array-like: those are copied into arrays.
+    An array that a rule made and handed to this leaf alone is passed on as it is, which
+    saves a copy of every weight's gradient per step (a rule does not keep the arrays it
+    returns: see ``Function``).
+    """
+    owned = []
+    handed_out = set()
+    for leaf, g in grads.items():
+        if (
+            type(g) is not np.ndarray
+            or g.base is not None
+            or not g.flags.writeable
+            or id(g) in handed_out
+        ):
+            g = np.array(g, subok=True)  # (tl.compile's Traced arrays stay Traced)
+        handed_out.add(id(g))
+        owned.append((leaf, g))
+    return owned
 
 
 def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any, ...]:
     """Run the rule of ``fn`` (the op that made ``t``): one gradient per input."""
     inputs = fn.inputs
-    for x, version in zip(inputs, fn.versions):
-        if x._version != version:
-            raise RuntimeError(
-                f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
-                f"forward pass used it (version {version}, now {x._version}), so its gradient "
-                f"would be wrong; run backward() before changing it (an optimizer step, an "
-                f"in-place method), or compute the forward pass again"
-            )
+    if [x._version for x in inputs] != fn.versions:
+        raise _changed_in_place(fn)
     if create_graph:
         input_grads = fn.backward(grad, *inputs, t)
     else:
@@ -119,6 +140,17 @@ def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any
         for observer in _mode.observers:
             observer.backward(fn, grad, input_grads)
     return input_grads
+
+
+def _changed_in_place(fn: Any) -> RuntimeError:
+    """The error for a rule whose input was changed in place since the forward pass."""
+    x, version = next((x, v) for x, v in zip(fn.inputs, fn.versions) if x._version != v)
+    return RuntimeError(
+        f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
+        f"forward pass used it (version {version}, now {x._version}), so its gradient "
+        f"would be wrong; run backward() before changing it (an optimizer step, an "
+        f"in-place method), or compute the forward pass again"
+    )
 
 
 def _describe(dx: Any) -> str:

@@ -22,7 +22,9 @@ Tensor([0.5       , 0.88079708])
 ``forward`` receives numpy arrays (and keyword parameters) and returns an array.
 ``backward`` receives the gradient of the output and the op's inputs and output, and returns
 one gradient per input (alone, or as a tuple for several inputs; ``None`` for an input that
-needs none). The engine adds the gradients up and checks their shapes.
+needs none). The engine adds the gradients up and checks their shapes. A gradient is a new
+array, or ``grad`` itself, or a view of it; never an array the op keeps (an attribute, an
+input): the engine hands an array it alone holds to ``.grad`` without copying it.
 
 A backward rule is written once and serves two cases. In a plain ``backward()`` its
 arguments are numpy arrays, so it costs what the numpy expression costs. Under
@@ -117,9 +119,10 @@ class Function:
 def run(fn_type: type[Function], value: Any, **params: Any) -> Any:
     """Apply a Function inside a backward rule, to an array or to a Tensor.
 
-    An array gets the plain forward (nothing is recorded); a Tensor, which a rule only sees
-    under ``create_graph=True``, gets ``apply`` so that the step is recorded too.
+    An array gets the plain forward (nothing is recorded), and so does a numpy scalar (what
+    numpy's arithmetic on 0-d arrays returns); a Tensor, which a rule only sees under
+    ``create_graph=True``, gets ``apply`` so that the step is recorded too.
     """
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):
         return fn_type().forward(value, **params)
     return fn_type.apply(value, **params)

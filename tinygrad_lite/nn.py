@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_lite import init
+from tinygrad_lite.function import Function
 from tinygrad_lite.mode import fp_quiet, no_grad
 from tinygrad_lite.tensor import Tensor
 
@@ -67,9 +68,9 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    @fp_quiet()
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with fp_quiet():
-            return self.forward(*args, **kwargs)
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ parameters
 
@@ -364,8 +365,8 @@ def _tensor(x: Any) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- losses
-# Each loss is a composition of Tensor ops, so its backward comes for free, and runs inside
-# one fp_quiet. pred and target must have the same shape: numpy would broadcast (4, 1)
+# Each loss is a composition of Tensor ops, so its backward comes for free, and is one
+# fp_quiet call. pred and target must have the same shape: numpy would broadcast (4, 1)
 # against (4,) to (4, 4) and return a wrong loss without a word.
 
 
@@ -385,6 +386,7 @@ def _target(loss: str, pred: Any, target: Any) -> Tensor:
     return target
 
 
+@fp_quiet()
 def sse_loss(pred: Tensor, target: Any) -> Tensor:
     """L = 0.5 * sum((target - pred)**2), the loss the seed's hand-written deltas descend.
 
@@ -393,22 +395,43 @@ def sse_loss(pred: Tensor, target: Any) -> Tensor:
     loss repeats the seed's ``w += dot(X.T, delta)`` exactly.
     """
     target = _target("sse_loss", pred, target)
-    with fp_quiet():
-        d = target - pred
-        # d * d rather than d ** 2: measured ~4 us faster per forward+backward, and the
-        # gradient is the same bits: Mul sends 0.5*d to each side and 0.5*d + 0.5*d == d,
-        # as 0.5*(2*d) == d for **2 (both exact unless |d| is subnormal, below 2.2e-308).
-        return 0.5 * (d * d).sum()
+    return SSELoss.apply(pred, target)
 
 
+class SSELoss(Function):
+    """out = 0.5 * sum((target - pred)**2)    dpred = -grad * (target - pred)    dtarget = -dpred
+
+    ``target - pred`` is the seed's ``error``: through a sigmoid, the engine multiplies it
+    by ``out*(1-out)``, the seed's ``slope``, and gets minus its ``delta``.
+
+    One op rather than the composition 0.5 * sum(d * d) of four: every training step of the
+    seed networks runs it, and as one node it saves three forward ops and three backward
+    steps (about a quarter of an XOR step). The gradient is the composition's to the bit,
+    signed zeros included: Mul's two halves 0.5*grad*d add up to grad*d exactly, and Sub
+    negates it.
+    """
+
+    __slots__ = ()
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        error = target - pred
+        return np.asanyarray(0.5 * (error * error).sum())  # (see ops.Sum.forward)
+
+    def backward(self, grad: Any, pred: Any, target: Any, out: Any) -> tuple[Any, Any]:
+        error = target - pred
+        dtarget = grad * error if self.needs_input_grad[1] else None  # the data usually
+        return -grad * error, dtarget
+
+
+@fp_quiet()
 def mse_loss(pred: Tensor, target: Any) -> Tensor:
     """L = mean((pred - target)**2)."""
     target = _target("mse_loss", pred, target)
-    with fp_quiet():
-        d = pred - target
-        return (d * d).mean()
+    d = pred - target
+    return (d * d).mean()
 
 
+@fp_quiet()
 def binary_cross_entropy(prob: Tensor, target: Any, eps: float | None = None) -> Tensor:
     """L = mean(-(target*log(p) + (1-target)*log(1-p))), p = prob clipped to [eps, 1-eps].
 
@@ -432,14 +455,14 @@ def binary_cross_entropy(prob: Tensor, target: Any, eps: float | None = None) ->
             f"{p[outside_01].min()} to {p[outside_01].max()} outside it; for logits use "
             f"binary_cross_entropy_with_logits"
         )
-    with fp_quiet():
-        clipped = (p < eps) | (p > 1 - eps)
-        if clipped.any():
-            # prob * 1 + 0 is prob exactly where it is inside; the bound, a constant, where not.
-            prob = prob * ~clipped + np.clip(p, eps, 1 - eps) * clipped
-        return -(target * prob.log() + (1 - target) * (1 - prob).log()).mean()
+    clipped = (p < eps) | (p > 1 - eps)
+    if clipped.any():
+        # prob * 1 + 0 is prob exactly where it is inside; the bound, a constant, where not.
+        prob = prob * ~clipped + np.clip(p, eps, 1 - eps) * clipped
+    return -(target * prob.log() + (1 - target) * (1 - prob).log()).mean()
 
 
+@fp_quiet()
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
     """L = mean(max(z, 0) - z*y + log(1 + exp(-|z|))) for z = logits, y = target.
 
@@ -455,8 +478,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
     below 1e-16 round to 0 (log(1 + e) rather than log1p(e)).
     """
     target = _target("binary_cross_entropy_with_logits", logits, target)
-    with fp_quiet():
-        z = logits
-        m = z.data >= 0
-        s = np.where(m, 1.0, -1.0)
-        return (z * (m - target) + (1 + (-(z * s)).exp()).log()).mean()
+    z = logits
+    m = z.data >= 0
+    s = np.where(m, 1.0, -1.0)
+    return (z * (m - target) + (1 + (-(z * s)).exp()).log()).mean()

@@ -194,14 +194,16 @@ class Sum(Function):
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
-        # asanyarray: a numpy scalar (a full sum) becomes a 0-d array, and an ndarray subclass
-        # (compile's Traced array) passes through as itself.
+        # asanyarray: a full sum gives a numpy scalar, which becomes a 0-d array; an ndarray
+        # subclass (tl.compile's Traced) stays itself. So in the rest of this file.
         return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        # grad has out's shape; put back the summed axes as size 1, then broadcast.
-        kept_shape = [1 if i in self.axis else n for i, n in enumerate(x.shape)]
-        return run(Expand, grad.reshape(kept_shape), shape=x.shape)
+        # grad has out's shape; put back the summed axes as size 1, then broadcast. A sum
+        # over every axis (a loss) leaves a 0-d grad, which broadcasts as it is.
+        if grad.ndim:
+            grad = grad.reshape([1 if i in self.axis else n for i, n in enumerate(x.shape)])
+        return run(Expand, grad, shape=x.shape)
 
 
 class Max(Function):
@@ -241,13 +243,7 @@ class Expand(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A writeable copy rather than np.broadcast_to's read-only view: it is cheaper to
-        # make on small arrays, and safe to hand out as a .grad.
-        # empty_like rather than empty: the same array, but numpy asks an ndarray subclass
-        # for it, so compile's tracer sees the allocation.
-        out = np.empty_like(x, shape=shape, order="C")
-        out[...] = x
-        return out
+        return np.broadcast_to(x, shape)  # a read-only view: no copying (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         lead = grad.ndim - len(self.in_shape)
@@ -263,9 +259,7 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
-        # A copy, not numpy's view: a view would follow in-place changes to x (and pass its
-        # own to x) unseen by either version counter, and a saved value would change.
-        return x.reshape(shape).copy()
+        return x.reshape(shape)  # numpy's view where it can (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)
@@ -278,7 +272,7 @@ class Permute(Function):
 
     def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
         self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        return x.transpose(order).copy()  # a copy, not a view: see Reshape
+        return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(Permute, grad, order=self.inverse)
@@ -292,7 +286,7 @@ class Index(Function):
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.index = index
         self.in_shape = x.shape
-        return np.array(x[index], subok=True)  # subok: see Sum.forward
+        return np.array(x[index], subok=True)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
@@ -308,7 +302,7 @@ class IndexAdd(Function):
 
     def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         self.index = index
-        out = np.zeros_like(x, shape=shape, order="C")  # zeros_like: see Expand.forward
+        out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, asking an ndarray subclass
         np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
         return out
 

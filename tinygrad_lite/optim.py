@@ -55,10 +55,11 @@ class SGD(Optimizer):
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
+    # One fp_quiet for all parameters (sub_ would otherwise enter np.errstate per call).
+    @fp_quiet()
     def step(self) -> None:
         """Move every parameter that has a gradient one step down it."""
-        # One fp_quiet for all parameters (sub_ would otherwise enter np.errstate per call).
-        with no_grad(), fp_quiet():
+        with no_grad():
             lr = self.lr
             if not self.momentum:  # the hot path of plain gradient descent
                 for p in self.params:
@@ -108,10 +109,11 @@ class Adam(Optimizer):
         self.m: list[np.ndarray | None] = [None] * n  # running mean of the gradient
         self.v: list[np.ndarray | None] = [None] * n  # running mean of its square
 
+    @fp_quiet()
     def step(self) -> None:
         """One Adam update of every parameter that has a gradient."""
         beta1, beta2 = self.betas
-        with no_grad(), fp_quiet():
+        with no_grad():
             for i, p in enumerate(self.params):
                 if p.grad is None:
                     continue

@@ -192,36 +192,44 @@ class Rewritten:
             call.args = tuple(args)
 
     def fuse_broadcasts(self) -> None:
-        """``out = empty_like(...); out[...] = x``, read only by elementwise ufuncs that
-        write a result of out's shape: those read x, which numpy broadcasts."""
-        uses: dict[Var, list[int]] = {}
+        """A broadcast (``np.broadcast_to(x, shape)``, or ``out = empty_like(...); out[...] =
+        x``) read only by elementwise ufuncs that write a result of its shape: those read x,
+        which numpy broadcasts to the same elements."""
+        readers: dict[Var, list[int]] = {}
         for i, call in enumerate(self.calls):
             if i not in self.dead:
                 for var in reads(call):
                     if call.creates or var is not call.target:
-                        uses.setdefault(var.root, []).append(i)
+                        readers.setdefault(var, []).append(i)
         for i, call in enumerate(self.calls):
-            if i in self.dead or call.kind != "alloc" or call.op is not None:
+            if i in self.dead:
                 continue
-            buffer = call.target
-            filled = self.writes.get(buffer, [])
-            if len(filled) != 1 or self.calls[filled[0]].kind != "setitem":
+            if call.kind == "view" and call.op == "broadcast_to":
+                made = [i]  # the calls that make the broadcast
+                value = call.args[0]
+            elif call.kind == "alloc" and call.op is None:
+                filled = self.writes.get(call.target, [])
+                fill = self.calls[filled[0]] if len(filled) == 1 else None
+                if fill is None or fill.kind != "setitem" or fill.args[1] is not Ellipsis:
+                    continue
+                made = [i, filled[0]]
+                value = fill.args[2]
+            else:
                 continue
-            fill = filled[0]
-            _, index, value = self.calls[fill].args
-            readers = [j for j in uses.get(buffer, []) if j != fill]
-            if index is not Ellipsis or not isinstance(value, Var) or not readers:
+            broadcast = call.target
+            uses = [j for j in readers.get(broadcast, []) if j not in made]
+            if not isinstance(value, Var) or not uses:
                 continue
-            # x must hold at each reader what it held at the fill (a parameter is updated
-            # in place, but after the forward pass has read it).
-            if any(fill < w <= max(readers) for w in self.writes.get(value.root, [])):
+            # x must hold at each reader what it held when broadcast (a parameter is
+            # updated in place, but after the forward pass has read it).
+            if any(made[-1] < w <= max(uses) for w in self.writes.get(value.root, [])):
                 continue
-            if not all(self._reads_broadcast(self.calls[j], buffer) for j in readers):
+            if not all(self._reads_broadcast(self.calls[j], broadcast) for j in uses):
                 continue
-            for j in readers:
+            for j in uses:
                 reader = self.calls[j]
-                reader.args = tuple(value if a is buffer else a for a in reader.args)
-            self.dead.update((i, fill))
+                reader.args = tuple(value if a is broadcast else a for a in reader.args)
+            self.dead.update(made)
 
     def _reads_broadcast(self, call: Call, buffer: Var) -> bool:
         if not elementwise(call) or any(a is buffer for a in vars_in(call.kwargs)):
@@ -232,17 +240,30 @@ class Rewritten:
         return _broadcast(others) == call.target.shape
 
     def eliminate_dead_calls(self, outputs: list[Var]) -> None:
-        """Keep the calls that make an output or change an input or a captured array."""
-        live = {self.resolve(v).root for v in outputs}
+        """Keep the calls that make an output or what a kept call reads, and those that
+        change an input or a captured array (the step's effects)."""
+        needed: set[Var] = set()
+
+        def need(var: Var | None) -> None:  # a Var, and the Vars it is a view of
+            while var is not None:
+                needed.add(var)
+                var = var.base
+
+        for var in outputs:
+            need(self.resolve(var))
         for i in reversed(range(len(self.calls))):
             if i in self.dead:
                 continue
             call = self.calls[i]
             root = call.target.root
-            if root not in live and root.kind not in ("input", "captured"):
+            if call.creates and call.target not in needed:
                 self.dead.add(i)
                 continue
-            live.update(v.root for v in reads(call))
+            if not call.creates and root not in needed and root.kind not in ("input", "captured"):
+                self.dead.add(i)
+                continue
+            for var in reads(call):
+                need(var)
 
 
 def _inherit_name(var: Var, other: Var) -> None:

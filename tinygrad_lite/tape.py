@@ -149,6 +149,7 @@ class Tape(Observer):
         self.counts: dict[str, int] = {}  # op name -> outputs named so far
         self.outputs: dict[int, Var] = {}  # id(Function node) -> its output's Var
         self.leaves: dict[int, Any] = {}  # every leaf Tensor requiring grad an op used
+        self.memory: dict[tuple[Any, ...], Var] = {}  # where each Var's array lies -> Var
         self._keep: list[Any] = []
         self._previous: Any = None
         self._group = 0
@@ -202,8 +203,12 @@ class Tape(Observer):
         return value
 
     def capture(self, array: np.ndarray) -> Var:
-        """An array the step read that is not on the tape: referred to by identity."""
-        var = self.captured.get(id(array))
+        """An array the step read that is not on the tape: referred to by identity.
+
+        Unless it is a plain view of a Var's own memory (np.asarray of a Traced array gives
+        one): then it is that Var, at every call.
+        """
+        var = self.captured.get(id(array)) or self.memory.get(_where_in_memory(array))
         if var is None:
             values = array.view(np.ndarray)
             var = self._new("captured", values)
@@ -216,6 +221,8 @@ class Tape(Observer):
     def _new(self, kind: str, array: np.ndarray) -> Var:
         var = Var(kind, array, self)
         self.vars.append(var)
+        if kind != "captured":
+            self.memory.setdefault(_where_in_memory(array), var)
         return var
 
     def _traced(self, array: np.ndarray, var: Var) -> Traced:
@@ -229,6 +236,13 @@ class Tape(Observer):
         array = np.asarray(array)  # a numpy scalar (a full reduction) becomes a 0-d array
         var = self._new("result", array)
         self._record(Call(kind, op, tuple(args), kwargs, var))
+        return self._traced(array, var)
+
+    def _view(self, op: Any, args: Any, kwargs: Any, array: np.ndarray) -> Traced:
+        """Record a view of ``args[0]``; returns the view, Traced."""
+        var = self._new("view", array)
+        var.base = args[0]
+        self._record(Call("view", op, tuple(args), kwargs, var))
         return self._traced(array, var)
 
     def _in_place(self, kind: str, op: Any, args: Any, kwargs: Any, target: Any) -> None:
@@ -289,6 +303,8 @@ class Tape(Observer):
         result = call(*plain_deep(args), **plain_deep(kwargs))
         if name in ALLOCATIONS:
             return self._result("alloc", ALLOCATIONS[name], (), {}, result)
+        if name == "broadcast_to" and isinstance(recorded_args[0], Var):
+            return self._view("broadcast_to", recorded_args, recorded_kwargs, result)
         if name == "copyto":
             self._in_place("copyto", None, recorded_args, recorded_kwargs, recorded_args[0])
             return None
@@ -310,10 +326,7 @@ class Tape(Observer):
             result = attribute(*plain_deep(args), **plain_deep(kwargs))
         if name in VIEW_METHODS:
             if isinstance(result, np.ndarray) and np.may_share_memory(result, values):
-                var = self._new("view", result)
-                var.base = recorded_args[0]
-                self._record(Call("view", name, recorded_args, recorded_kwargs, var))
-                return self._traced(result, var)
+                return self._view(name, recorded_args, recorded_kwargs, result)
             # Advanced indexing, and reshape of a non-contiguous array, copy.
             return self._result("function", name, recorded_args, recorded_kwargs, result)
         if name == "astype" and result is values:  # astype(copy=False) to its own dtype
@@ -362,6 +375,11 @@ class Tape(Observer):
         for x, dx in zip(fn.inputs, input_grads):
             if self.owns(dx) and dx.tape_var.grad_of is None and self.owns(x.data):
                 dx.tape_var.grad_of = x.data.tape_var
+
+
+def _where_in_memory(array: np.ndarray) -> tuple[Any, ...]:
+    """An array's place in memory and its layout: equal for two views of the same elements."""
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
 
 
 def _scalars(ufunc: np.ufunc, args: list[Any], values: list[Any]) -> list[Any]:

@@ -225,6 +225,7 @@ class Tensor:
             ) from None
         self._version += 1
 
+    @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
@@ -233,13 +234,13 @@ class Tensor:
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
             other = _to_array(other, self.data.dtype)
-        if broadcast_shape(op, self.data.shape, other.shape) != self.data.shape:
+        shape = self.data.shape
+        if other.shape != shape and broadcast_shape(op, shape, other.shape) != shape:
             raise ValueError(
                 f"{op}: an operand of shape {other.shape} would change the shape {self.shape} "
                 f"of the tensor changed in place; accepted: shapes that broadcast to it"
             )
-        with fp_quiet():
-            ufunc(self.data, other, out=self.data)
+        ufunc(self.data, other, out=self.data)
         # Every op that saved this tensor for its backward now sees a new version, and the
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
@@ -248,7 +249,7 @@ class Tensor:
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
         # arrays returns one), which cannot be written to: it becomes a 0-d array first.
-        if not isinstance(self.data, np.ndarray):  # (an ndarray subclass is kept as it is)
+        if not isinstance(self.data, np.ndarray):  # (an ndarray subclass stays itself)
             self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
@@ -266,6 +267,9 @@ class Tensor:
 
     # ------------------------------------------------------------------- backward
 
+    # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
+    # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
+    @fp_quiet()
     def backward(
         self, gradient: Any = None, *, retain_graph: bool = False, create_graph: bool = False
     ) -> None:
@@ -285,13 +289,10 @@ class Tensor:
         if create_graph:
             retain_graph = True
             seed = Tensor._from_op(seed)
-        # One fp_quiet around the pass and the accumulation: adding to an existing .grad can
-        # overflow (1e308 + 1e308) or be invalid (inf + -inf) too.
-        with fp_quiet():
-            for leaf, grad in engine.backward(
-                self, seed, retain_graph=retain_graph, create_graph=create_graph
-            ):
-                leaf._accumulate(grad)
+        for leaf, grad in engine.backward(
+            self, seed, retain_graph=retain_graph, create_graph=create_graph
+        ):
+            leaf._accumulate(grad)
 
     def _seed(self, gradient: Any) -> np.ndarray:
         if gradient is None:
@@ -300,7 +301,9 @@ class Tensor:
                     f"backward() needs gradient= for a tensor of shape {self.shape}: the "
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
-            return np.ones(self.data.shape, self.data.dtype)
+            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
+            # np.ones's Python-level detour (three times the cost of the whole seed).
+            return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         seed = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
         if seed.shape != self.shape:
             raise ValueError(
@@ -314,10 +317,10 @@ class Tensor:
         if isinstance(grad, Tensor):  # recorded under create_graph
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            # A rule may hand the same array to several inputs (add does), or a read-only
-            # view: .grad gets an array of its own.
-            # subok: an ndarray subclass (compile's Traced array) stays one.
-            self.grad = Tensor._from_op(np.array(grad, dtype=self.data.dtype, subok=True))
+            # The engine hands out arrays that nothing else holds (engine._owned), so .grad
+            # takes it as it is: no copy of each weight's gradient per step.
+            # asanyarray: an ndarray subclass (tl.compile's Traced) stays itself.
+            self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
 
@@ -417,7 +420,9 @@ class Tensor:
         return self.matmul(other)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return self.matmul(other)
+        if not isinstance(other, Tensor):
+            other = _constant("matmul", other, self.data.dtype)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_constant("matmul", other, self.data.dtype), self)
@@ -488,11 +493,11 @@ class Tensor:
         target = reshape_target(
             self.data.shape, parse_shape("reshape", shape, allow_minus_one=True)
         )
-        return ops.Reshape.apply(self, shape=target)
+        return self._view(ops.Reshape, shape=target)
 
     def permute(self, *order: Any) -> Tensor:
         """The axes reordered: ``t.permute(2, 0, 1)`` puts axis 2 first."""
-        return ops.Permute.apply(self, order=permutation(order, self.data.ndim))
+        return self._view(ops.Permute, order=permutation(order, self.data.ndim))
 
     def transpose(self, ax0: int = 1, ax1: int = 0) -> Tensor:
         """Axes ``ax0`` and ``ax1`` swapped (PyTorch's transpose; for 2-D, the transpose)."""
@@ -500,12 +505,12 @@ class Tensor:
         (ax1,) = normalize_axes("transpose", ax1, self.data.ndim)
         order = list(range(self.data.ndim))
         order[ax0], order[ax1] = order[ax1], order[ax0]
-        return ops.Permute.apply(self, order=tuple(order))
+        return self._view(ops.Permute, order=tuple(order))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)
         """All axes reversed, as numpy's ``.T`` (for 2-D, the transpose)."""
-        return ops.Permute.apply(self, order=tuple(reversed(range(self.data.ndim))))
+        return self._view(ops.Permute, order=tuple(reversed(range(self.data.ndim))))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 (numpy's and PyTorch's name)
@@ -524,7 +529,23 @@ class Tensor:
             )
         if target == self.data.shape:
             return self
-        return ops.Expand.apply(self, shape=target)
+        return self._view(ops.Expand, shape=target)
+
+    def _view(self, op: Any, **params: Any) -> Tensor:
+        """The result of a movement op (reshape, permute, expand): numpy's view of this
+        tensor's data inside a recorded graph, a copy of its own outside one.
+
+        A view follows every in-place change to this tensor. Inside a graph that is safe:
+        the view is not a leaf (so it cannot be changed in place itself), and before the
+        backward pass uses anything computed from it, the movement op's node checks this
+        tensor's version and refuses a changed one. Outside a graph nothing would notice,
+        so the result gets data of its own. (Views save a copy per step: the bias of every
+        Linear layer is expanded to the batch's shape.)
+        """
+        out: Tensor = op.apply(self, **params)
+        if out._ctx is None:
+            out.data = out.data.copy()
+        return out
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
