@@ -23,6 +23,8 @@ program (an op's output ``sigmoid1``, the gradient ``d_sigmoid1``).
 
 from __future__ import annotations
 
+import linecache
+import re
 import sys
 from typing import Any
 
@@ -253,7 +255,9 @@ class Tape(Observer):
         self._record(call)
 
     def _record(self, call: Call) -> None:
-        call.label, call.phase, key = _label()
+        call.label, call.phase, key, assigned = _label()
+        if call.creates and not call.target.hint:
+            call.target.hint = assigned  # a name the reader sees in the op (error)
         if key != self._last_label:
             self._group += 1
             self._last_label = key
@@ -410,8 +414,9 @@ def _scalars(ufunc: np.ufunc, args: list[Any], values: list[Any]) -> list[Any]:
 # --------------------------------------------------------------------------- labels
 
 
-def _label() -> tuple[str, str, tuple[Any, ...]]:
-    """What the numpy call being recorded belongs to: (comment, phase, grouping key).
+def _label() -> tuple[str, str, tuple[Any, ...], str]:
+    """What the numpy call being recorded belongs to: (comment, phase, grouping key, the
+    variable the line of tinygrad_lite making the call assigns to, or '').
 
     Read from the Python stack, between numpy and the user's code: the outermost Function
     frame names the op (its forward or its backward rule, with the math from its
@@ -433,6 +438,14 @@ def _label() -> tuple[str, str, tuple[Any, ...]]:
         frame = frame.f_back
     modules = [f.f_globals.get("__name__", "") for f in frames]
     names = [f.f_code.co_name for f in frames]
+    assigned = _assigned(frames[0]) if frames else ""
+    label, phase, key = _describe(frames, modules, names, user)
+    return label, phase, key, assigned
+
+
+def _describe(
+    frames: list[Any], modules: list[str], names: list[str], user: str
+) -> tuple[str, str, tuple[Any, ...]]:
     phase = "forward"
     if "tinygrad_lite.engine" in modules or "_accumulate" in names:
         phase = "backward"
@@ -462,6 +475,13 @@ def _label() -> tuple[str, str, tuple[Any, ...]]:
     if names[0] == "_in_place":
         return str(frames[0].f_locals.get("op")), phase, ("in place", id(frames[0]))
     return names[0], phase, ("other", names[0])
+
+
+def _assigned(frame: Any) -> str:
+    """``error`` for a frame at ``error = target - pred``: the name a line assigns to."""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    match = re.match(r"\s*([a-z_][a-z0-9_]*)\s*=[^=]", line)
+    return match.group(1) if match else ""
 
 
 def _math(fn_type: type, backward: bool) -> str:
