@@ -220,9 +220,8 @@ class _Writer:
             header.append("# buffers, allocated once")
             header += [f"{b.name} = {_allocation(b.vars[0])}" for b in self.buffers]
             header.append("")
-        program.source = (
-            "\n".join([*header, "", f"def {program.function}({signature}):", *body]) + "\n"
-        )
+        definition = _definition(program.function, signature)
+        program.source = "\n".join([*header, "", *definition, *body]) + "\n"
         return program
 
     def name_inputs(self, names: _Names, used: set[Var]) -> list[str]:
@@ -241,7 +240,7 @@ class _Writer:
                 names.var(var, var.hint or ("state" if var in mutated else "const"))
                 captured.append(var)
             elif var.kind == "captured":
-                constants.append(f"{names.var(var, var.hint or 'const')} = {_array(var.array)}")
+                constants += _array(names.var(var, var.hint or "const"), var.array)
         self.program.parameters += captured
         return constants
 
@@ -485,8 +484,27 @@ def _scalar(scalar: Scalar) -> str:
     return f"np.array({_literal(scalar.value)}, dtype=np.{scalar.dtype.name})"
 
 
-def _array(array: np.ndarray) -> str:
-    return f"np.array({_literal(array.tolist())}, dtype=np.{array.dtype.name})"
+def _array(name: str, array: np.ndarray) -> list[str]:
+    """``name = np.array([...], dtype=...)``, over as many lines as ruff would write it."""
+    values, dtype = array.tolist(), f"dtype=np.{array.dtype.name}"
+    line = f"{name} = np.array({_literal(values)}, {dtype})"
+    if len(line) <= 100:
+        return [line]
+    inner = f"    {_literal(values)}, {dtype}"
+    if len(inner) <= 100:
+        return [f"{name} = np.array(", inner, ")"]
+    return [f"{name} = np.array(", *_nested(values, "    "), f"    {dtype},", ")"]
+
+
+def _nested(values: Any, indent: str) -> list[str]:
+    """A (nested) list as ruff writes it: on one line if it fits, else an item a line."""
+    line = f"{indent}{_literal(values)},"
+    if len(line) <= 100 or not isinstance(values, list):
+        return [line]
+    lines = [f"{indent}["]
+    for value in values:
+        lines += _nested(value, indent + "    ")
+    return [*lines, f"{indent}],"]
 
 
 def _layout(var: Var) -> tuple[int, ...] | None:
@@ -540,12 +558,21 @@ def _imports(call: Call) -> list[str]:
     return []
 
 
+def _definition(function: str, signature: str) -> list[str]:
+    """``def step(a, b):``, over several lines as ruff writes it if it is too long."""
+    line = f"def {function}({signature}):"
+    if len(line) <= 100:
+        return [line]
+    if len(signature) <= 96:
+        return [f"def {function}(", f"    {signature}", "):"]
+    return [f"def {function}(", *(f"    {p}," for p in signature.split(", ")), "):"]
+
+
 def _from_numpy(names: list[str]) -> list[str]:
-    """``from numpy import a, b`` on one line, or in parentheses over several."""
+    """``from numpy import a, b`` on one line, or a name a line, as ruff writes it."""
     if not names:
         return []
     line = f"from numpy import {', '.join(names)}"
-    if len(line) <= 88:
+    if len(line) <= 100:
         return [line]
-    body = textwrap.wrap(", ".join(names) + ",", 84, break_on_hyphens=False)
-    return ["from numpy import (", *(f"    {b}" for b in body), ")"]
+    return ["from numpy import (", *(f"    {name}," for name in names), ")"]

@@ -177,6 +177,7 @@ class CompiledStep:
             # A .grad the program reads is None now: the step takes another path (it
             # starts the gradient instead of adding to it), so it is recorded again.
             entry = self.entries[key] = self.latest = _Entry(self, arguments)
+        entry.arguments = arguments  # this call's (the same signature, other tensors)
         return entry.record(args, kwargs)
 
 
@@ -359,8 +360,9 @@ class _Outputs:
             data = value.data
             owned = self.tape.owns(data)
             var = self.tape.var_of(data) if owned else self.tape.capture(np.asarray(data))
-            self.returned.append(var)
-            return ("tensor", len(self.returned) - 1)
+            if var not in self.returned:
+                self.returned.append(var)
+            return ("tensor", self.returned.index(var))
         if isinstance(value, (tuple, list)):
             return (type(value), [self._flatten(v) for v in value])
         if value is None or isinstance(value, (bool, int, float, str)):

@@ -474,7 +474,11 @@ def _describe(
             return f"{type(owner).__name__}.step", phase, ("optim", id(owner))
     if names[0] == "_in_place":
         return str(frames[0].f_locals.get("op")), phase, ("in place", id(frames[0]))
-    return names[0], phase, ("other", names[0])
+    # A helper of tinygrad_lite (Tensor's _constant: an operand made a Tensor), or a function
+    # of nn (a loss computing a mask); with the layer or loss it ran in.
+    name, context = names[0].strip("_"), _context(frames)
+    label = f"{name} ({context})" if context and context != name else name
+    return label, phase, ("other", names[0], id(frames[0]))
 
 
 def _assigned(frame: Any) -> str:

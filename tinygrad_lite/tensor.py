@@ -31,6 +31,7 @@ from tinygrad_lite.shapes import (
     permutation,
     reshape_target,
 )
+from tinygrad_lite.traced import Traced
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -101,7 +102,7 @@ class Tensor:
         """A copy of the data as a numpy array."""
         # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
         # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
-        return np.array(self.data)
+        return np.array(self.data, subok=True)  # (tl.compile's Traced arrays stay Traced)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -122,7 +123,8 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        return Tensor._from_op(np.array(self.data))  # an array even for a numpy scalar
+        # An array even for a numpy scalar; subok: tl.compile's Traced arrays stay Traced.
+        return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
@@ -601,12 +603,16 @@ class Tensor:
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """``data`` as a new float32 or float64 array, or an error that says what was wrong."""
+    """``data`` as a new float32 or float64 array, or an error that says what was wrong.
+
+    A Traced array (tl.compile is recording) stays Traced, so that the recording follows
+    it through the copy; any other ndarray subclass becomes a plain array.
+    """
     target = _check_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
     try:
-        array = np.array(data)
+        array = np.array(data, subok=isinstance(data, Traced))
     except ValueError:
         raise ValueError(
             f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
@@ -662,7 +668,7 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
-            return Tensor._from_op(np.array(value, dtype=dtype))
+            return Tensor._from_op(np.array(value, dtype=dtype, subok=isinstance(value, Traced)))
         except OverflowError:
             pass  # an int too large for the dtype: let Tensor() say so
     try:
