@@ -285,6 +285,44 @@ def test_changes_to_the_parameters_between_calls_are_read() -> None:
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))
 
 
+def test_data_found_in_an_object_is_read_where_it_is_at_every_call() -> None:
+    """trainer.inputs = the next batch: the program reads the new tensor (another shape
+    records the step again); a parameter put in its module's place is refused (above)."""
+    step, params, _ = method_step()
+    eager, eager_params, _ = method_step()
+    compiled = tl.compile(step)
+    trainers = [step.__self__, eager.__self__]  # type: ignore[attr-defined]
+    batches = np.random.default_rng(8).integers(0, 2, (8, 4, 3)).astype(float)
+    for i, batch in enumerate(batches):
+        for trainer in trainers:
+            trainer.inputs = Tensor(batch if i != 2 else batch[:3])
+            trainer.targets = Tensor(batch[: len(trainer.inputs.data), :1])
+        compiled()
+        eager()
+        assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))
+    assert compiled.compiled
+
+
+def test_a_new_learning_rate_or_a_frozen_parameter_records_the_step_again() -> None:
+    """Values the program takes as given (the optimizer's settings, each parameter's
+    requires_grad) are checked at every call; a change records the step again."""
+    step, params, args = xor_step()
+    eager, eager_params, _ = xor_step()
+    compiled = tl.compile(step)
+    optimizers = [p.__closure__ for p in (step, eager)]  # type: ignore[attr-defined]
+    for i in range(10):
+        if i == 4:  # a schedule
+            for cells in optimizers:
+                next(
+                    c.cell_contents for c in cells if isinstance(c.cell_contents, optim.SGD)
+                ).lr = 0.5
+        if i == 7:  # the first layer frozen
+            params[0].requires_grad = eager_params[0].requires_grad = False
+        assert bits(compiled(*args)) == bits(eager(*args))
+        assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))
+    assert compiled.compiled
+
+
 @pytest.mark.parametrize(
     "read, what",
     [

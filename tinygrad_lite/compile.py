@@ -174,9 +174,10 @@ class CompiledStep:
                 if result is MISS:
                     raise AssertionError("compile: the fast path refused a call its guards pass")
                 return result
-            # A .grad the program reads is None now: the step takes another path (it
-            # starts the gradient instead of adding to it), so it is recorded again.
+            # The step takes another path now (a setting changed, or a .grad it adds to is
+            # None), so it is recorded again.
             entry = self.entries[key] = self.latest = _Entry(self, arguments)
+            self._use(None)
         entry.arguments = arguments  # this call's (the same signature, other tensors)
         return entry.record(args, kwargs)
 
@@ -193,12 +194,17 @@ class _Entry:
         self.fast: Callable[..., Any] | None = None  # returns MISS if a guard fails
         self.method: Callable[..., Any] | None = None  # the same, as the step's __call__
         self.state: list[Slot] = []  # slots of parameters the program reads
+        self.settings: list[Setting] = []  # values the program took as constants
 
     def record(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run the step eagerly on traced arrays; compile it if the program repeats."""
         step = self.compiled.step
         tape = Tape()
-        slots = _discover(step, self.arguments)
+        slots, settings = _discover(step, self.arguments)
+        # What the program takes as given: each parameter's requires_grad, the optimizers'
+        # settings. If one changes, the step is recorded again (see check_state).
+        requires_grad = [(s.tensor, "requires_grad", True, s.name) for s in slots if s.parameter]
+        self.settings = [*settings, *requires_grad]
         for slot in slots:
             slot.traced = tape.trace(slot.original, slot.name)
             slot.var = slot.traced.tape_var
@@ -244,6 +250,7 @@ class _Entry:
                 after,
                 env,
                 outputs.structure,
+                self.settings,
             )
             self.compiled._use(self)
         return result
@@ -306,9 +313,20 @@ class _Entry:
 
     def check_state(self) -> bool:
         """Raise if a parameter the program reads was replaced or changed shape or dtype;
-        False if a .grad the program reads is None (the step is then recorded again)."""
+        False if the step must be recorded again: a .grad the program reads is None, or a
+        setting it took as given changed (an optimizer's lr, a parameter's requires_grad)."""
+        for owner, attr, value, _ in self.settings:
+            now = getattr(owner, attr, None)
+            if type(now) is not type(value) or now != value:
+                return False
         for slot in self.state:
             var = slot.var
+            if not slot.parameter and not slot.grad and slot.owner is not None:
+                # Data found in an object: another tensor there is read, of its own shape.
+                now = slot.held()
+                if not isinstance(now, Tensor) or _shape_dtype(now) != (var.shape, var.dtype):
+                    return False
+                continue
             if slot.owner is not None and slot.held() is not slot.tensor:
                 raise RuntimeError(
                     f"compile: {slot.name} is no longer the Tensor {self.compiled.__name__} "
@@ -380,6 +398,10 @@ class _Outputs:
         _plain_tensors(self.result)
 
 
+def _shape_dtype(tensor: Tensor) -> tuple[tuple[int, ...], np.dtype]:
+    return np.shape(tensor.data), np.asarray(tensor.data).dtype
+
+
 def _plain_tensors(value: Any) -> None:
     if isinstance(value, Tensor) and isinstance(value.data, np.ndarray):
         value.data = value.data.view(np.ndarray)
@@ -391,7 +413,9 @@ def _plain_tensors(value: Any) -> None:
 # ------------------------------------------------------------------------ discovery
 
 
-def _discover(step: Callable[..., Any], arguments: list[tuple[str, Any]]) -> list[Slot]:
+def _discover(
+    step: Callable[..., Any], arguments: list[tuple[str, Any]]
+) -> tuple[list[Slot], list[Setting]]:
     """Every Tensor the step can reach, named by the path to it: its arguments first, then
     the modules, tensors and objects in ``self``, its closure and the globals it names
     (and those of the functions it names), then the optimizers, whose parameters are
@@ -451,13 +475,26 @@ def _discover(step: Callable[..., Any], arguments: list[tuple[str, Any]]) -> lis
     for name, value in arguments:
         visit(value, name)
     visit(step, getattr(step, "__name__", "step"))
+    settings: list[Setting] = []
     for optimizer, name in optimizers:
         seen.add(id(optimizer))
         for attr, v in vars(optimizer).items():
+            if _is_setting(v):  # lr, momentum, betas: a schedule may change them
+                settings.append((optimizer, attr, v, f"{name}.{attr}"))
             visit(v, f"{name}.{attr}", optimizer, ("attr", attr), 1)
     for slot in found:
         slot.name = _identifier(slot.name)
-    return found
+    return found, settings
+
+
+Setting = tuple[Any, str, Any, str]  # (object, attribute, its value, a name for messages)
+
+
+def _is_setting(value: Any) -> bool:
+    """A number (or a tuple of numbers) the step may read as a constant of the program."""
+    if isinstance(value, tuple):
+        return bool(value) and all(_is_setting(v) for v in value)
+    return isinstance(value, (bool, int, float))
 
 
 def _visit_function(function: types.FunctionType, visit: Callable[..., None], depth: int) -> None:
@@ -517,7 +554,7 @@ def _key(arguments: list[tuple[str, Any]]) -> tuple[Any, ...]:
 def _describe(name: str, value: Any) -> Any:
     if isinstance(value, Tensor):
         data = value.data
-        return (name, type(value), np.shape(data), np.asarray(data).dtype)
+        return (name, type(value), np.shape(data), np.asarray(data).dtype, value.requires_grad)
     if value is None or isinstance(value, (bool, int, float, str)):
         return (name, type(value), value)
     accepted = "Tensors, numbers, strings or None"

@@ -50,6 +50,8 @@ class Slot:
         self.owner = owner  # the object holding the tensor (a Module, a list), or None
         self.key = key  # where in the owner: ("attr", name) or ("item", index)
         self.argument: str | None = None  # the argument's name, if the tensor is one
+        # A parameter: a leaf that requires grad (the rest is data, or a constant).
+        self.parameter = tensor.requires_grad and tensor._ctx is None
         self.original: np.ndarray = self.holder.data
         self.traced: Any = None  # the Traced view put in its place while recording
         self.var: Any = None  # the tape's Var for it
@@ -81,6 +83,7 @@ def build(
     after: list[str],
     env: dict[str, Any],
     structure: Any,
+    settings: list[tuple[Any, str, Any, str]],
 ) -> tuple[Callable[..., Any], Callable[..., Any], list[Slot]]:
     """The fast path for ``program`` (see the module docstring): ``fast(*args)``, which
     returns MISS when a guard fails, the same as a method that dispatches instead, and the
@@ -88,7 +91,11 @@ def build(
 
     ``after``: lines that set the step's effects besides the arrays (versions, ``.grad``),
     with the names they use in ``env``; ``structure``: what the step returned (see
-    ``returns``).
+    ``returns``); ``settings``: (object, attribute, value, name) the program took as
+    given (an optimizer's lr, a parameter's requires_grad), checked to be still so.
+
+    The slots it returns are those of tensors that are not arguments: the parameters (the
+    dispatcher checks they are still their modules') and data found in objects.
     """
     env.update(
         MISS=MISS,
@@ -103,7 +110,9 @@ def build(
     for i, (expression, value) in enumerate(arguments):
         env[f"K{i}"] = type(value)
         guards.append(f"{expression}.__class__ is not K{i}")
-        if not isinstance(value, Tensor):
+        if isinstance(value, Tensor):
+            guards.append(f"{expression}.requires_grad is not {value.requires_grad}")
+        else:
             env[f"V{i}"] = value
             guards.append(f"{expression} != V{i}")
     tensors = [(e, v) for e, v in arguments if isinstance(v, Tensor)]
@@ -115,31 +124,40 @@ def build(
     state: list[Slot] = []
     arrays: list[str] = []
     described: list[Any] = []
-    owners: list[str] = []
+    held: list[str] = []  # expressions that must still give the values in HELD
+    expected: list[Any] = []
+    reads = []
     for n, var in enumerate(program.parameters):
         if var.kind == "captured":  # an optimizer's state, a large constant: by identity
-            env[f"C{n}"] = var.source.view(np.ndarray)
-            arrays.append(f"C{n}")
+            arrays.append(env_name(env, f"C{n}", var.source.view(np.ndarray)))
             continue
         slot = by_var[var]
-        holder = slot.argument
-        if holder is None:
+        if slot.argument is not None:
+            holder = slot.argument
+        elif slot.parameter or slot.owner is None:
+            # A parameter, held: it must still be the one its module (or list) holds.
             holder = env_name(env, f"P{n}", slot.tensor)
             state.append(slot)
             if slot.owner is not None:
-                owner = env_name(env, f"O{n}", slot.owner)
-                kind, key = slot.key
-                if kind == "attr":
-                    owners.append(f"{owner}.{key} is not {holder}")
-                elif isinstance(slot.owner, dict):
-                    owners.append(f"{owner}.get({key!r}) is not {holder}")
-                else:
-                    owners.append(f"len({owner}) <= {key} or {owner}[{key}] is not {holder}")
+                held.append(_path(env, n, slot))
+                expected.append(slot.tensor)
+        else:
+            # A tensor of data found in an object (trainer.inputs): read where it is now,
+            # so that a new one put there (the next batch) is what the program reads.
+            holder = _path(env, n, slot)
+            state.append(slot)
         if slot.grad:
-            body.append(f"if {holder}.grad is None: return {{miss}}")
-        body.append(f"a{n} = {holder}.grad.data" if slot.grad else f"a{n} = {holder}.data")
+            reads.append(f"if {holder}.grad is None: return {{miss}}")
+        reads.append(f"a{n} = {holder}.grad.data" if slot.grad else f"a{n} = {holder}.data")
         arrays.append(f"a{n}")
         described += [var.shape, var.dtype]
+    for j, (owner, attr, value, _) in enumerate(settings):
+        held.append(f"{env_name(env, f'S{j}', owner)}.{attr}")
+        expected.append(value)
+    if held:
+        # One tuple compare: it tries identity first, so this costs a few attribute reads.
+        env["HELD"] = tuple(expected)
+        reads.insert(0, f"if ({', '.join(held)},) != HELD: return {{miss}}")
     read = [a for a in arrays if not a.startswith("C")]
     if read:
         # Shapes and dtypes are checked when an array is not the one of the last call: an
@@ -148,12 +166,15 @@ def build(
         last = [f"L{a}" for a in read]
         env.update(dict.fromkeys(last))
         body.insert(0, f"global {', '.join(last)}")
-        body.append(f"if {' or '.join(f'{a} is not L{a}' for a in read)}:")
+        reads.append(f"if {' or '.join(f'{a} is not L{a}' for a in read)}:")
         shapes = ", ".join(f"{a}.shape, {a}.dtype" for a in read)
-        body.append(f"    if ({shapes},) != SHAPES: return {{miss}}")
-        body.append(f"    {', '.join(last)} = {', '.join(read)}")
-    if owners:
-        body.append(f"if {' or '.join(owners)}: return {{miss}}")
+        reads.append(f"    if ({shapes},) != SHAPES: return {{miss}}")
+        reads.append(f"    {', '.join(last)} = {', '.join(read)}")
+    if reads:
+        # An object that no longer holds what it held (a list shorter, an attribute gone)
+        # goes back to the dispatcher, which says what changed.
+        body += ["try:", *(f"    {line}" for line in reads)]
+        body += ["except (AttributeError, LookupError):", "    return {miss}"]
     call = f"run({', '.join(arrays)})"
     body += [
         "if _mode.quiet:",
@@ -179,6 +200,13 @@ def build(
         env,
     )
     return env["fast"], env["method"], state
+
+
+def _path(env: dict[str, Any], n: int, slot: Slot) -> str:
+    """Where a slot's tensor is found in its owner: ``O2.weight``, ``O2[0]``."""
+    owner = env_name(env, f"O{n}", slot.owner)
+    kind, key = slot.key
+    return f"{owner}.{key}" if kind == "attr" else f"{owner}[{key!r}]"
 
 
 def env_name(env: dict[str, Any], name: str, value: Any) -> str:
