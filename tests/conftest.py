@@ -1,5 +1,7 @@
 """Hypothesis profiles: "dev" explores at random; "ci" is derandomized, so a CI run is
-repeatable. CI sets CI=true; HYPOTHESIS_PROFILE picks one explicitly."""
+repeatable; "thorough" runs many more examples (1000 per property test), to hunt bugs
+(HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py). CI sets CI=true;
+HYPOTHESIS_PROFILE picks one explicitly."""
 
 import os
 
@@ -9,6 +11,7 @@ settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile(
     "ci", max_examples=60, deadline=None, derandomize=True, database=None, print_blob=True
 )
+settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
 )

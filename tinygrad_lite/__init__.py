@@ -6,22 +6,38 @@
 >>> y.backward()
 >>> x.grad
 Tensor(8.)
+
+``tl.testing`` (hypothesis strategies for property tests) is imported on first use, so
+that tinygrad_lite itself does not need hypothesis.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from tinygrad_lite import init, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
+from tinygrad_lite.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.serialization import load, save
 from tinygrad_lite.tensor import Tensor
 
+if TYPE_CHECKING:
+    from tinygrad_lite import testing
+
 __all__ = [
     "Function",
+    "GradcheckError",
+    "GradcheckWarning",
     "Tensor",
     "compile",
     "enable_grad",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "init",
     "is_grad_enabled",
     "load",
@@ -29,5 +45,13 @@ __all__ = [
     "no_grad",
     "optim",
     "save",
+    "testing",
     "value_and_grad",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # tl.testing imports hypothesis: load it only when asked for (PEP 562).
+    if name == "testing":
+        return importlib.import_module("tinygrad_lite.testing")
+    raise AttributeError(f"module 'tinygrad_lite' has no attribute {name!r}")
