@@ -5,11 +5,13 @@ docs/compile.md shows."""
 from __future__ import annotations
 
 import functools
+import gc
 import importlib.util
 import re
 import shutil
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import pytest
 import tinygrad_lite as tl
 from models import compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor, nn, optim
+from tinygrad_lite import tape as tape_module
 from tinygrad_lite.compile import CompiledStep, DataDependentError
 from tinygrad_lite.mode import Observer, observing
 
@@ -231,6 +234,26 @@ def test_values_the_step_computes_from_new_data_are_computed_again() -> None:
         assert bits(compiled(Tensor(batch))) == bits(eager(Tensor(batch)))
     assert compiled.compiled
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))
+
+
+def test_a_compiled_step_keeps_its_buffers_not_its_recordings(monkeypatch: Any) -> None:
+    """The tapes (every array of a recorded step) go once the program is made, though the
+    optimizer keeps a momentum buffer that was Traced while recording."""
+    tapes: list[weakref.ref[Any]] = []
+    record = tape_module.Tape.__init__
+
+    def remembered(self: Any) -> None:
+        record(self)
+        tapes.append(weakref.ref(self))
+
+    monkeypatch.setattr(tape_module.Tape, "__init__", remembered)
+    step, _, args = momentum_step()
+    compiled = tl.compile(step)
+    for _ in range(5):
+        compiled(*args)
+    gc.collect()
+    assert compiled.compiled and len(tapes) == 3
+    assert all(tape() is None for tape in tapes)
 
 
 # ---------------------------------------------------------------------------- guards

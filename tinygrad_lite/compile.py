@@ -120,11 +120,11 @@ class CompiledStep:
     @property
     def source(self) -> str:
         """The program of the latest call, as a Python module (see docs/compile.md)."""
-        if self.latest is None or self.latest.program is None:
+        if self.latest is None or not self.latest.source:
             raise RuntimeError(
                 "compile: the step has not been recorded yet; call it once, then read .source"
             )
-        return self.latest.program.source
+        return self.latest.source
 
     @property
     def compiled(self) -> bool:
@@ -189,7 +189,7 @@ class _Entry:
         self.compiled = compiled
         self.arguments = arguments
         self.recordings = 0
-        self.program: codegen.Program | None = None
+        self.source = ""  # the latest recording's program
         self.previous: Any = None  # the fingerprint of the last recording
         self.fast: Callable[..., Any] | None = None  # returns MISS if a guard fails
         self.method: Callable[..., Any] | None = None  # the same, as the step's __call__
@@ -214,7 +214,7 @@ class _Entry:
         try:
             with tape, observing(tape):
                 result = step(*args, **kwargs)
-            outputs = _Outputs(tape, slots, result)
+                outputs = _Outputs(tape, slots, result)  # (while the tape knows its arrays)
         finally:
             for slot in slots:  # the original arrays, which hold every in-place change
                 if slot.holder.data is slot.traced:
@@ -236,7 +236,7 @@ class _Entry:
                 f"{_first_difference(self.previous, fingerprint)}"
             )
         self.previous = fingerprint
-        self.program = program
+        self.source = program.source
         if settled:
             namespace = _load(program)
             self.check(program, namespace, start)
@@ -253,6 +253,8 @@ class _Entry:
                 self.settings,
             )
             self.compiled._use(self)
+            for slot in self.state:  # what the guards need, not the recording's arrays
+                slot.forget_recording()
         return result
 
     def effects(
@@ -320,7 +322,7 @@ class _Entry:
             if type(now) is not type(value) or now != value:
                 return False
         for slot in self.state:
-            var = slot.var
+            var = slot.recorded
             if not slot.parameter and not slot.grad and slot.owner is not None:
                 # Data found in an object: another tensor there is read, of its own shape.
                 now = slot.held()

@@ -55,6 +55,12 @@ class Slot:
         self.original: np.ndarray = self.holder.data
         self.traced: Any = None  # the Traced view put in its place while recording
         self.var: Any = None  # the tape's Var for it
+        self.recorded: Any = None  # its shape and dtype when recorded (.shape, .dtype)
+
+    def forget_recording(self) -> None:
+        """Keep the recorded shape and dtype; let the recording's arrays go."""
+        self.recorded = _Recorded(self.var.shape, self.var.dtype)
+        self.traced = self.var = None
 
     def array(self) -> Any:
         """The array the place holds now (None: the tensor has no .grad)."""
@@ -72,6 +78,14 @@ class Slot:
             return self.owner[key]
         except (IndexError, KeyError, TypeError):
             return None
+
+
+class _Recorded:
+    """A slot's shape and dtype when it was recorded."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape = shape
+        self.dtype = dtype
 
 
 def build(

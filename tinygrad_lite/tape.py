@@ -163,6 +163,11 @@ class Tape(Observer):
 
     def __exit__(self, *exc_info: object) -> None:
         activate(self._previous)
+        # A Traced array the step kept (an optimizer's momentum buffer) lives on as a plain
+        # one: it no longer points at the tape, which can then go with its arrays.
+        for value in self._keep:
+            if isinstance(value, Traced):
+                value.__dict__.pop("tape_var", None)
 
     # ------------------------------------------------------------------- Vars
 
@@ -359,6 +364,7 @@ class Tape(Observer):
         else:
             var = self._new("unknown", values)
         array.tape_var = var
+        self._keep.append(array)
 
     # ------------------------------------------------------------- observer hooks
 
