@@ -171,7 +171,7 @@ class _Writer:
 
     def write(self) -> Program:
         program = self.program
-        imports = sorted({name for call in self.live for name in _imports(call)})
+        imports = sorted({name for call in self.live for name in self.imports(call)})
         names = _Names({c.target: c for c in self.live if c.kind == "view"}, imports)
         used = {v.root for call in self.live for v in [*reads(call), call.target]}
         used.update(v.root for v in self.returned)
@@ -275,6 +275,20 @@ class _Writer:
         if not lines:
             lines.append("    pass")
         return lines
+
+    def imports(self, call: Call) -> list[str]:
+        """The names a call's line takes from numpy (``from numpy import ...``)."""
+        if call.kind == "ufunc":
+            return [call.op[0].__name__]
+        if call.kind == "method" and call.op in REDUCTIONS:
+            reduction = _reduction_arguments(call.args[1:], call.kwargs)
+            return [REDUCTIONS[call.op]] if reduction else []
+        copies = call.kind == "copy" or (call.kind == "method" and call.op not in OUT_METHODS)
+        if call.kind == "copyto" or (copies and call.target not in self.fresh):
+            return ["copyto"]  # a copy or an astype into a buffer
+        if call.kind == "function" and not isinstance(call.op, str):
+            return [call.op.__name__]
+        return []
 
     def statement(self, call: Call, names: _Names) -> str:
         """The line of the program for one call ('' for a view: written where used)."""
@@ -539,23 +553,6 @@ def _reduction_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         and set(kwargs) <= {"axis", "keepdims", "dtype"}
         and not (args and "axis" in kwargs)
     )
-
-
-def _imports(call: Call) -> list[str]:
-    """The names a call's line takes from numpy (``from numpy import ...``)."""
-    if call.kind == "view" or (call.kind == "alloc"):
-        return []
-    if call.kind == "method" and call.op in REDUCTIONS:
-        if _reduction_arguments(call.args[1:], call.kwargs):
-            return [REDUCTIONS[call.op]]
-        return []
-    if call.kind == "ufunc":
-        return [call.op[0].__name__]
-    if call.kind in ("copyto", "copy") or (call.kind == "method" and call.op not in OUT_METHODS):
-        return ["copyto"]
-    if call.kind == "function" and not isinstance(call.op, str):
-        return [call.op.__name__]
-    return []
 
 
 def _definition(function: str, signature: str) -> list[str]:

@@ -70,7 +70,7 @@ from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tape import Tape, Var
 from tinygrad_lite.tensor import Tensor
-from tinygrad_lite.traced import DataDependentError, UnsupportedError, current
+from tinygrad_lite.traced import DataDependentError, Traced, UnsupportedError, current
 
 __all__ = ["CompiledStep", "DataDependentError", "UnsupportedError", "compile_step"]
 
@@ -219,6 +219,9 @@ class _Entry:
             for slot in slots:  # the original arrays, which hold every in-place change
                 if slot.holder.data is slot.traced:
                     slot.holder.data = slot.original
+                grad = slot.tensor.grad
+                if grad is not None and isinstance(grad.data, Traced):  # (made in the step)
+                    grad.data = grad.data.view(np.ndarray)
         outputs.finish()
         self.recordings += 1
         title = getattr(step, "__name__", "step")
