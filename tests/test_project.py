@@ -33,6 +33,7 @@ LAYERS = {
     "init": 4,
     "nn": 5,
     "serialization": 5,
+    "labels": 4,
     "viz": 5,
     "trace": 5,
     "anomaly": 5,

@@ -16,7 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lite import init, nn, optim
+from tinygrad_lite import init, nn, optim, viz
+from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
@@ -24,16 +25,20 @@ from tinygrad_lite.gradcheck import GradcheckError, GradcheckWarning, gradcheck,
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.serialization import load, save
 from tinygrad_lite.tensor import Tensor
+from tinygrad_lite.trace import Trace, trace
 
 if TYPE_CHECKING:
     from tinygrad_lite import testing
 
 __all__ = [
+    "AnomalyError",
     "Function",
     "GradcheckError",
     "GradcheckWarning",
     "Tensor",
+    "Trace",
     "compile",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
@@ -46,7 +51,9 @@ __all__ = [
     "optim",
     "save",
     "testing",
+    "trace",
     "value_and_grad",
+    "viz",
 ]
 
 

@@ -1,0 +1,418 @@
+"""The command line: ``tinygrad-lite`` (also ``python -m models``).
+
+    tinygrad-lite train MODEL [--epochs N] [--lr F] [--seed S] [--plot loss.png]
+                              [--save w.npz] [--json] [--quiet] [--detect-anomaly]
+    tinygrad-lite compare MODEL      autodiff vs hand-written backprop, side by side
+    tinygrad-lite graph MODEL [-o graph.dot|.svg|.png]
+    tinygrad-lite trace MODEL [--values]
+    tinygrad-lite gradcheck MODEL
+
+MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
+declaring a network (``models.config``). Results go to stdout, progress and notes to
+stderr. Exit status: 0 done, 1 the work found a problem (an anomaly, a failed gradient
+check, a comparison that is not bit-identical), 2 the command cannot run as given (one
+line on stderr saying why, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+import tinygrad_lite as tl
+from models import jobs
+from models.config import ConfigError
+
+PROG = "tinygrad-lite"
+COMMANDS = ("train", "compare", "graph", "trace", "gradcheck")
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
+CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
+
+
+class UsageError(Exception):
+    """The command cannot run as given: one line on stderr, exit status 2."""
+
+
+class CommandFailedError(Exception):
+    """The work ran and found a problem: one line on stderr, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line instead of usage text and a SystemExit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {PROG} --help)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError(f"no command given; accepted: {', '.join(COMMANDS)}")
+        status: int = args.run(args)
+        return status
+    except (UsageError, ConfigError, jobs.ModelError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except CommandFailedError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`tinygrad-lite ... | head`): stop quietly, as command-line
+        # tools do; stdout goes to devnull so that Python's flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog=PROG,
+        description="Train, compare, draw, trace and check the networks of tinygrad_lite.",
+        epilog=(
+            f"MODEL is one of {', '.join(jobs.BUILT_IN)}, or the path of a .toml file "
+            "declaring a network (see docs/cli.md)."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model, show its loss and predictions")
+    _model_arguments(train, epochs=True, lr=True)
+    train.add_argument("--plot", metavar="PATH", help="write the loss curve (.png, .svg, .pdf)")
+    train.add_argument("--save", metavar="PATH", help="write the trained weights (.npz)")
+    train.add_argument("--json", action="store_true", help="machine-readable output")
+    train.add_argument("--quiet", action="store_true", help="no progress bar or notes")
+    train.add_argument(
+        "--detect-anomaly", action="store_true", help="stop at the first NaN or inf, naming its op"
+    )
+    train.set_defaults(run=run_train)
+
+    compare = commands.add_parser(
+        "compare", help="autodiff against hand-written backprop, side by side"
+    )
+    _model_arguments(compare, epochs=True)
+    compare.add_argument(
+        "--checkpoints", type=int, default=5, metavar="K", help="how many epochs to compare at"
+    )
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.set_defaults(run=run_compare)
+
+    graph = commands.add_parser("graph", help="the graph of one training step, as DOT")
+    _model_arguments(graph)
+    graph.add_argument(
+        "-o", "--output", metavar="PATH", help="write .dot, or draw .svg/.png/.pdf with Graphviz"
+    )
+    graph.set_defaults(run=run_graph)
+
+    trace = commands.add_parser("trace", help="one training step, op by op")
+    _model_arguments(trace)
+    trace.add_argument("--values", action="store_true", help="print the arrays of each step")
+    trace.set_defaults(run=run_trace)
+
+    gradcheck = commands.add_parser(
+        "gradcheck", help="check the gradient of the loss against finite differences"
+    )
+    _model_arguments(gradcheck)
+    gradcheck.add_argument("--json", action="store_true", help="machine-readable output")
+    gradcheck.set_defaults(run=run_gradcheck)
+    return parser
+
+
+def _model_arguments(
+    parser: argparse.ArgumentParser, epochs: bool = False, lr: bool = False
+) -> None:
+    parser.add_argument("model", metavar="MODEL", help="a built-in name or a .toml file")
+    if epochs:
+        parser.add_argument("--epochs", type=_count, metavar="N", help="epochs to train")
+    if lr:
+        parser.add_argument("--lr", type=_learning_rate, metavar="F", help="learning rate")
+    parser.add_argument("--seed", type=_seed, metavar="S", help="seed of the initial weights")
+
+
+# ------------------------------------------------------------------------------- train
+
+
+def run_train(args: argparse.Namespace) -> int:
+    job = jobs.make(args.model, epochs=args.epochs, lr=args.lr, seed=args.seed)
+    plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
+    save = _output_path("--save", args.save, (".npz",))
+    if plot is not None:
+        pyplot = _pyplot()
+    notes = not (args.quiet or args.json)
+    losses = _train(job, quiet=args.quiet, detect_anomaly=args.detect_anomaly)
+    final_loss = job.evaluate()
+    predictions = job.predictions()
+    if plot is not None:
+        _plot(pyplot, job, losses, final_loss, plot)
+    if save is not None:
+        tl.save(job.model.state_dict(), save)
+    if args.json:
+        print(json.dumps(_train_report(job, losses, final_loss, predictions)))
+    else:
+        print(f"{job.name}: {job.describe()}")
+        print(f"final loss: {final_loss:.8g}")
+        print(_prediction_table(job, predictions))
+    if notes:
+        for path, what in ((plot, "loss curve"), (save, "weights")):
+            if path is not None:
+                print(f"wrote {what} to {path}", file=sys.stderr)
+    return 0
+
+
+def _train(job: jobs.Job, quiet: bool, detect_anomaly: bool) -> list[float]:
+    """Train ``job`` for its epochs; the loss of each epoch, before its update."""
+    losses: list[float] = []
+    bar = _progress_bar(job, disabled=quiet)
+    update = _updater(bar, job.epochs, losses)
+    try:
+        with tl.detect_anomaly() if detect_anomaly else _nothing():
+            for epoch in range(job.epochs):
+                losses.append(job.step())
+                if update is not None:
+                    update(epoch)
+    except tl.AnomalyError as error:
+        raise CommandFailedError(f"anomaly in epoch {len(losses) + 1}: {error}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    return losses
+
+
+def _progress_bar(job: jobs.Job, disabled: bool) -> Any:
+    """A tqdm bar on stderr, or None when it is off (--quiet, or stderr is not a terminal)."""
+    if disabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # imported here: only a terminal needs it
+
+    return tqdm(total=job.epochs, desc=job.name, unit="epoch", file=sys.stderr, leave=False)
+
+
+def _updater(bar: Any, epochs: int, losses: list[float] | None = None) -> Any:
+    """``update(epoch)`` that moves ``bar`` every 1/200 of the run (None without a bar)."""
+    if bar is None:
+        return None
+    chunk = max(1, epochs // 200)  # a bar update costs more than a small epoch
+
+    def update(epoch: int) -> None:
+        if (epoch + 1) % chunk == 0 or epoch + 1 == epochs:
+            bar.update(epoch + 1 - bar.n)
+            if losses:
+                bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
+
+    return update
+
+
+def _prediction_table(job: jobs.Job, predictions: np.ndarray) -> str:
+    inputs = job.inputs.data
+    targets = job.targets.data
+    header = [*job.input_names, *(f"{n} target" for n in job.target_names)]
+    header += [f"{n} predicted" for n in job.target_names]
+    rows = [header]
+    for x, y, p in zip(inputs, targets, predictions):
+        rows.append([*map(_short, x), *map(_short, y), *(f"{v:.8f}" for v in p)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows)
+
+
+def _train_report(
+    job: jobs.Job, losses: list[float], final_loss: float, predictions: np.ndarray
+) -> dict[str, Any]:
+    step = max(1, math.ceil(len(losses) / CURVE_POINTS))
+    curve = [[epoch + 1, losses[epoch]] for epoch in range(0, len(losses), step)]
+    if losses and curve[-1][0] != len(losses):
+        curve.append([len(losses), losses[-1]])
+    return {
+        "model": job.name,
+        **job.settings(),
+        "final_loss": final_loss,
+        "loss_curve": curve,
+        "inputs": job.inputs.data.tolist(),
+        "targets": job.targets.data.tolist(),
+        "predictions": predictions.tolist(),
+        "parameters": {name: p.data.tolist() for name, p in job.model.named_parameters()},
+    }
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError(
+            '--plot needs matplotlib, which is not installed: pip install "tinygrad-lite[plot]"'
+        ) from None
+    matplotlib.use("Agg")  # files only: no window, no display needed
+    import matplotlib.pyplot as pyplot
+
+    return pyplot
+
+
+def _plot(pyplot: Any, job: jobs.Job, losses: list[float], final: float, path: Path) -> None:
+    curve = [*losses, final]
+    figure, axes = pyplot.subplots(figsize=(6, 4))
+    axes.plot(range(len(curve)), curve)
+    if all(v > 0 for v in curve):
+        axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel(f"{job.loss_name} loss")
+    axes.set_title(f"{job.name}: {job.describe()}", fontsize=9)
+    axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, format=path.suffix[1:])
+    pyplot.close(figure)
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    if args.checkpoints < 1:
+        raise UsageError(f"--checkpoints must be 1 or more, got {args.checkpoints}")
+    job = jobs.make(args.model, epochs=args.epochs, seed=args.seed)
+    if job.epochs == 0:
+        raise UsageError("compare needs at least 1 epoch to compare, got --epochs 0")
+    if job.hand_written is None:
+        with_one = ", ".join(n for n in jobs.BUILT_IN if jobs.has_hand_written(n))
+        raise UsageError(
+            f"{job.name} has no hand-written backprop to compare with; models that have one: "
+            f"{with_one}"
+        )
+    bar = _progress_bar(job, disabled=args.quiet)
+    try:
+        result = job.hand_written(job, args.checkpoints, _updater(bar, job.epochs))
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print(json.dumps(result.report()))
+    else:
+        print(result.table())
+    return 0 if result.identical else 1
+
+
+# ------------------------------------------------------------------------- graph, trace
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    output = _output_path("-o", args.output, GRAPH_SUFFIXES)
+    job = jobs.make(args.model, seed=args.seed)
+    loss = job.loss()
+    loss.backward(retain_graph=True)  # kept, so that the drawing shows the gradients
+    dot = tl.viz.to_dot(loss, names=job.names())
+    if output is None:
+        sys.stdout.write(dot)
+        return 0
+    try:
+        tl.viz.render(dot, output)
+    except tl.viz.GraphvizError as error:
+        raise CommandFailedError(
+            f"{error} (the DOT text is what `{PROG} graph {args.model}` prints)"
+        ) from None
+    print(f"wrote the graph of one training step to {output}", file=sys.stderr)
+    return 0
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    job = jobs.make(args.model, seed=args.seed)
+    with tl.trace(values=args.values, names=job.names()) as recorded:
+        loss = job.loss()
+        loss.backward()
+    print(
+        f"{job.name}: one training step ({job.loss_name} loss, seed {job.seed}), forward then "
+        f"backward"
+    )
+    print(recorded.table())
+    return 0
+
+
+# --------------------------------------------------------------------------- gradcheck
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    job = jobs.make(args.model, seed=args.seed)
+    results = job.gradcheck()
+    if args.json:
+        print(json.dumps({"model": job.name, "parameters": [r._asdict() for r in results]}))
+    else:
+        print(
+            f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
+            f"(tl.gradcheck), at the initial weights (seed {job.seed})"
+        )
+        print(jobs.gradcheck_table(results))
+    failed = [r.parameter for r in results if not r.passed]
+    if failed:
+        raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _count(text)
+    if value > 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be at most {2**32 - 1}, got {value}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    return value
+
+
+def _output_path(option: str, text: str | None, suffixes: tuple[str, ...]) -> Path | None:
+    """An output file, checked before any work: its suffix, and that its folder exists."""
+    if text is None:
+        return None
+    path = Path(text)
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"{option} {text}: unknown file type {path.suffix or '(none)'!r}; accepted: "
+            f"{', '.join(suffixes)}"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(f"{option} {text}: folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise UsageError(f"{option} {text}: is a folder; give a file name")
+    return path
+
+
+def _short(value: float) -> str:
+    return f"{value:g}"
+
+
+class _nothing:  # noqa: N801 (a context manager, named like the others)
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass

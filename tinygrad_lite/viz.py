@@ -1,0 +1,222 @@
+"""Draw the graph behind a tensor: Graphviz DOT text, rendered to SVG/PNG when ``dot`` exists.
+
+>>> import tinygrad_lite as tl
+>>> w = tl.Tensor([[0.5], [-1.0]], requires_grad=True)
+>>> x = tl.Tensor([[1.0, 2.0]])
+>>> y = (x @ w).sigmoid()
+>>> y.backward(retain_graph=True)   # keep the graph, to draw it with the gradients
+>>> print(tl.viz.to_dot(y, names={"w": w, "x": x}))
+digraph tinygrad_lite {
+  rankdir=LR;
+  node [fontname="Helvetica", fontsize=10];
+  edge [fontname="Helvetica", fontsize=9];
+  t0 [label="x\\n(1, 2)", shape=box, style=filled, fillcolor="#e8e8e8"];
+  t1 [label="w\\n(2, 1)\\ngrad = 0.1491, 0.2983", shape=box, style=filled, fillcolor="#cfe2ff"];
+  f2 [label="matmul", shape=ellipse];
+  t0 -> f2 [label="x"];
+  t1 -> f2 [label="y"];
+  t2 [label="(1, 1) = -1.5", shape=box];
+  f2 -> t2;
+  f3 [label="sigmoid", shape=ellipse];
+  t2 -> f3;
+  t3 [label="(1, 1) = 0.1824", shape=box, penwidth=2];
+  f3 -> t3;
+}
+<BLANKLINE>
+
+Each tensor is a box: its name (from ``names=``), ``param`` for a leaf that requires grad,
+``const`` for one that does not, then its shape (and ``float32`` when it is), and its value
+when it has one element. Each op is an ellipse named like the op's class; when an op has
+several inputs, the edges name them as its backward rule does (``x`` and ``y``, or
+``pred`` and ``target``). Once ``backward()`` has run, leaves show their gradient. The
+output has a thick border.
+
+The engine frees the graph as ``backward()`` runs (each node drops its inputs), so draw it
+before, or call ``backward(retain_graph=True)`` to draw it after, with the gradients.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_lite.labels import argument_names, lookup, name_table, number
+
+if TYPE_CHECKING:
+    from tinygrad_lite.tensor import Tensor
+
+FREED = (
+    "to_dot: the graph behind this tensor was freed by backward() (each node drops its "
+    "inputs once its gradient rule has run); draw it before calling backward(), or call "
+    "backward(retain_graph=True) to keep it and draw it with the gradients"
+)
+
+PARAM_COLOR = "#cfe2ff"  # leaves that require grad: what training changes
+CONST_COLOR = "#e8e8e8"  # leaves that do not: data, targets, constants
+RENDERED = (".svg", ".png", ".pdf")
+TEXT = (".dot", ".gv")
+
+
+class GraphvizError(RuntimeError):
+    """The Graphviz ``dot`` program is missing, or failed to render a graph."""
+
+
+def to_dot(tensor: Tensor, names: Any = None) -> str:
+    """The graph that computed ``tensor``, as Graphviz DOT text.
+
+    ``names`` labels tensors: a mapping of name to tensor (``dict(model.named_parameters())``
+    or a state dict; an array value matches the tensor that holds it), a list of (name,
+    tensor) pairs, or anything with a ``named_parameters()`` method (a Module). Node ids
+    follow the order in which the tensors were computed (inputs first), so the same
+    computation always gives the same text.
+
+    Raises ``RuntimeError`` if ``backward()`` already freed part of the graph.
+    """
+    labels = name_table(names)
+    order = _tensors_in_order(tensor)
+    index = {id(t): i for i, t in enumerate(order)}
+    lines = [
+        "digraph tinygrad_lite {",
+        "  rankdir=LR;",
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for i, t in enumerate(order):
+        fn = t._ctx
+        if fn is not None:
+            lines.append(f'  f{i} [label="{_escape(fn.name)}", shape=ellipse];')
+            inputs = fn.inputs
+            for name, x in zip(argument_names(fn, len(inputs)), inputs):
+                edge = f' [label="{_escape(name)}"]' if len(inputs) > 1 else ""
+                lines.append(f"  t{index[id(x)]} -> f{i}{edge};")
+        lines.append(f"  t{i} [{_tensor_attributes(t, labels, is_output=t is tensor)}];")
+        if fn is not None:
+            lines.append(f"  f{i} -> t{i};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot: str, path: str | os.PathLike[str]) -> Path:
+    """Write DOT text to ``path``: as text for ``.dot``/``.gv``, drawn for ``.svg/.png/.pdf``.
+
+    Drawing runs the Graphviz ``dot`` program; if it is not installed, a ``GraphvizError``
+    says how to install it. The file appears whole or not at all (written beside, then
+    renamed). Returns the path written.
+    """
+    if not isinstance(dot, str):
+        raise TypeError(
+            f"render: dot must be DOT text (a str, see to_dot), got {type(dot).__name__}"
+        )
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TEXT + RENDERED:
+        raise ValueError(
+            f"render: cannot tell the format of {str(target)!r} from its suffix; accepted: "
+            f"{', '.join(TEXT + RENDERED)}"
+        )
+    if suffix in TEXT:
+        _write_atomically(target, lambda tmp: tmp.write_text(dot))
+        return target
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizError(
+            f"render: drawing {suffix} needs the Graphviz `dot` program, which was not found "
+            f"on PATH; install Graphviz (apt-get install graphviz, brew install graphviz, or "
+            f"conda install graphviz), or write DOT text to a .dot file instead"
+        )
+
+    def draw(tmp: Path) -> None:
+        command = [program, f"-T{suffix[1:]}", "-o", str(tmp)]
+        result = subprocess.run(command, input=dot, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise GraphvizError(
+                f"render: Graphviz `dot` could not draw {str(target)!r}: {result.stderr.strip()}"
+            )
+
+    _write_atomically(target, draw)
+    return target
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _tensors_in_order(root: Tensor) -> list[Tensor]:
+    """Every tensor behind ``root``, leaves included, each after its inputs.
+
+    An iterative depth-first search that visits inputs in order, so the order (and the
+    node ids made from it) is the same for the same computation, and no chain is too long.
+    """
+    order: list[Tensor] = []
+    visited = {id(root)}
+    stack = [(root, iter(_inputs(root)))]
+    while stack:
+        t, inputs = stack[-1]
+        for x in inputs:
+            if id(x) not in visited:
+                visited.add(id(x))
+                stack.append((x, iter(_inputs(x))))
+                break
+        else:  # every input of t is in the order
+            stack.pop()
+            order.append(t)
+    return order
+
+
+def _inputs(t: Tensor) -> tuple[Tensor, ...]:
+    if t._ctx is None:
+        return ()
+    if t._ctx.inputs is None:
+        raise RuntimeError(FREED)
+    return t._ctx.inputs
+
+
+def _tensor_attributes(t: Tensor, labels: dict[int, str], is_output: bool) -> str:
+    name = lookup(labels, t)
+    shape = str(t.data.shape) + (" float32" if t.data.dtype == np.float32 else "")
+    if t.data.size == 1:
+        shape += f" = {number(t.data.item())}"
+    if t._ctx is None:
+        lines = [name or ("param" if t.requires_grad else "const"), shape]
+        color = PARAM_COLOR if t.requires_grad else CONST_COLOR
+        attributes = f'shape=box, style=filled, fillcolor="{color}"'
+    else:
+        lines = [name, shape] if name else [shape]
+        attributes = "shape=box"
+    if t.grad is not None:
+        lines.append(f"grad {_summary(t.grad.data)}")
+    if is_output:
+        attributes += ", penwidth=2"
+    label = "\\n".join(_escape(line) for line in lines)
+    return f'label="{label}", {attributes}'
+
+
+def _summary(values: np.ndarray) -> str:
+    """A few values in full; for more, the shape and the norm."""
+    if values.size <= 4:
+        return "= " + ", ".join(number(v) for v in values.ravel().tolist())
+    return f"norm {number(float(np.linalg.norm(values)))}"
+
+
+def _escape(text: str) -> str:
+    """Text safe inside a DOT double-quoted string (a newline becomes DOT's \\n)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _write_atomically(target: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a file beside ``target``, then move it into place."""
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"render: directory {str(directory)!r} does not exist")
+    tmp = directory / f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
