@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from models import compare, single_neuron, xor_modern, xor_net
+from models import cli, compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor, nn, optim
 from tinygrad_lite import tape as tape_module
 from tinygrad_lite.compile import CompiledStep, DataDependentError
@@ -510,3 +510,41 @@ def test_every_program_is_formatted_as_ruff_formats_python() -> None:
             text=True,
         )
         assert result.returncode == 0, f"{setup.__name__}: {result.stdout}{result.stderr}"
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def test_train_compile_prints_what_train_prints(capsys: Any) -> None:
+    assert cli.main(["train", "single-neuron", "--json"]) == 0
+    eager = capsys.readouterr().out
+    assert cli.main(["train", "single-neuron", "--json", "--compile"]) == 0
+    assert capsys.readouterr().out == eager  # every loss, weight and prediction, to the digit
+
+
+def test_the_compile_command_shows_the_seeds_code_and_the_program(
+    capsys: Any, tmp_path: Path
+) -> None:
+    assert cli.main(["compile", "xor"]) == 0
+    out = capsys.readouterr().out
+    for seed_line in ("l1_delta = l2_error * l2_slope * lr", "w1 += dot(l1.T, l1_delta)"):
+        assert seed_line in out
+    compiled, _, _ = _xor_compiled()
+    assert out.endswith(compiled.source)  # the program of docs/compile.md
+    assert cli.main(["compile", "xor", "-o", str(tmp_path / "program.py")]) == 0
+    assert (tmp_path / "program.py").read_text() == compiled.source
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compile", "xor-modern"], "xor-modern cannot be compiled: step recorded a different"),
+        (["train", "xor-modern", "--compile"], "--compile: step recorded a different program"),
+        (["train", "xor", "--compile", "--detect-anomaly"], "cannot go together"),
+        (["compile", "xor", "-o", "program.txt"], "unknown file type '.txt'"),
+    ],
+)
+def test_the_cli_refuses_in_one_line(capsys: Any, argv: list[str], message: str) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err

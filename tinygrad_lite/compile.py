@@ -70,9 +70,21 @@ from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tape import Tape, Var
 from tinygrad_lite.tensor import Tensor
-from tinygrad_lite.traced import DataDependentError, Traced, UnsupportedError, current
+from tinygrad_lite.traced import (
+    CompileError,
+    DataDependentError,
+    Traced,
+    UnsupportedError,
+    current,
+)
 
-__all__ = ["CompiledStep", "DataDependentError", "UnsupportedError", "compile_step"]
+__all__ = [
+    "CompileError",
+    "CompiledStep",
+    "DataDependentError",
+    "UnsupportedError",
+    "compile_step",
+]
 
 MAX_RECORDINGS = 3  # per signature of arguments: the program must repeat within this many
 MAX_PROGRAMS = 16  # signatures of arguments per step
@@ -160,7 +172,7 @@ class CompiledStep:
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= MAX_PROGRAMS:
-                raise RuntimeError(
+                raise CompileError(
                     f"compile: {self.__name__} was recorded for {MAX_PROGRAMS} different "
                     f"signatures of arguments (shapes, dtypes, values of non-Tensor "
                     f"arguments); pass numbers that change from call to call as Tensors"
@@ -229,7 +241,7 @@ class _Entry:
         fingerprint = _fingerprint(program)
         settled = fingerprint == self.previous
         if not settled and self.recordings >= MAX_RECORDINGS:
-            raise RuntimeError(
+            raise CompileError(
                 f"compile: {self.compiled.__name__} recorded a different program at each of "
                 f"its first {self.recordings} calls, so there is no one program to replay: the "
                 f"step depends on Python values that change between calls (a step counter such "
@@ -333,7 +345,7 @@ class _Entry:
                     return False
                 continue
             if slot.owner is not None and slot.held() is not slot.tensor:
-                raise RuntimeError(
+                raise CompileError(
                     f"compile: {slot.name} is no longer the Tensor {self.compiled.__name__} "
                     f"was compiled with (another Tensor was put in its place), and the program "
                     f"would go on training the old one; compile the step again (step.reset())"
@@ -343,7 +355,7 @@ class _Entry:
                 return False
             shape, dtype = np.shape(array), np.asarray(array).dtype
             if shape != var.shape or dtype != var.dtype:
-                raise RuntimeError(
+                raise CompileError(
                     f"compile: {slot.name} has shape {shape} and dtype {dtype} now, but had "
                     f"{var.shape} and {var.dtype} when {self.compiled.__name__} was compiled; "
                     f"compile the step again for the new parameters (step.reset())"

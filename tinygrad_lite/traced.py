@@ -26,11 +26,15 @@ ADVICE = (
 )
 
 
-class DataDependentError(RuntimeError):
+class CompileError(RuntimeError):
+    """``tl.compile`` refuses a step: it cannot be replayed as one numpy program."""
+
+
+class DataDependentError(CompileError):
     """The step read a traced value into Python (``if loss.item() > 1``, ``bool(t)``)."""
 
 
-class UnsupportedError(RuntimeError):
+class UnsupportedError(CompileError):
     """The step did something with a traced array that the tape cannot record."""
 
 
