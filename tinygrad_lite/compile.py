@@ -35,19 +35,22 @@ fastpath.py runs it):
    SGD's momentum buffer being created, Adam's step count), the third call records again,
    and a step whose program still changes is refused.
 
-Guards, checked at every call: an argument of another type, shape or dtype, or another
-value of a non-Tensor argument, records the step again for it (each signature of
-arguments keeps its own program); a parameter whose array changed shape or dtype, or a
-parameter Tensor replaced by another in its module or list, is refused with a
-RuntimeError (compile the step again: ``step.reset()``). A parameter changed in place
-between calls (``load_state_dict``, a version bump) is fine: the program reads the arrays
-at every call. Under ``tl.no_grad()``, inside a recording, or while an Observer
+Guards, checked at every call: an argument of another type, shape, dtype or
+requires_grad, or another value of a non-Tensor argument, records the step again for it
+(each signature of arguments keeps its own program); so does a changed optimizer setting
+(``lr``) or a parameter's ``requires_grad``, and a tensor of data found in an object
+(``trainer.inputs``) is read where it is at each call. A parameter whose array changed
+shape or dtype, or a parameter Tensor replaced by another in its module or list, is
+refused (``CompileError``; compile the step again: ``step.reset()``). A parameter changed
+in place between calls (``load_state_dict``, a version bump) is fine: the program reads
+the arrays at every call. Under ``tl.no_grad()``, inside a recording, or while an Observer
 (``tl.trace()``, ``tl.detect_anomaly()``) watches, the step runs eagerly instead.
 
 Not supported: Python that looks at values computed in the step (``if loss.item() > 1``,
-``bool(t)``, ``float(t)``: refused while recording, ``DataDependentError``); side effects
-other than changing arrays in place and setting ``.grad`` (appending to a list, printing)
-happen only on the recording calls. See docs/compile.md.
+``bool(t)``, ``float(t)``: refused while recording, ``DataDependentError``); Python
+values read in the step other than those above (a global flag, a counter) are constants
+of the program; side effects other than changing arrays in place and setting ``.grad``
+(appending to a list, printing) happen only on the recording calls. See docs/compile.md.
 """
 
 from __future__ import annotations
