@@ -402,6 +402,22 @@ def test_arguments_the_program_cannot_take_are_refused() -> None:
         _ = compiled.source
 
 
+def test_a_partial_finds_its_tensors_and_a_method_is_compiled_bound() -> None:
+    step, params, (x, y) = xor_step()
+    compiled = tl.compile(functools.partial(step, x))
+    for _ in range(3):
+        compiled(y)
+    assert compiled.compiled and "model_0_weight" in compiled.source
+
+    class Trainer:
+        @tl.compile
+        def step(self, x: Tensor) -> None:
+            pass
+
+    with pytest.raises(TypeError, match=r"compile it bound to its object.*tl.compile\(trainer"):
+        Trainer.step(Trainer(), x)
+
+
 def test_keyword_arguments_defaults_and_returned_structures() -> None:
     step, _, (x, y) = xor_step()
     eager, _, _ = xor_step()

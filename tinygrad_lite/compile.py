@@ -483,6 +483,12 @@ def _discover(
         elif isinstance(value, types.MethodType):
             visit(value.__self__, "self", depth=depth)
             visit(value.__func__, name, depth=depth)
+        elif isinstance(value, functools.partial):
+            for i, v in enumerate(value.args):
+                visit(v, f"{name}.{i}", None, None, depth + 1)
+            for k, v in value.keywords.items():
+                visit(v, f"{name}.{k}", value.keywords, ("item", k), depth + 1)
+            visit(value.func, name, depth=depth)
         elif isinstance(value, types.FunctionType):
             # The step itself, and the user's functions it names (not a library's).
             module = (value.__module__ or "").partition(".")[0]
@@ -583,8 +589,14 @@ def _describe(name: str, value: Any) -> Any:
             f"compile: argument {name} is a numpy array; pass it as a Tensor (Tensor(array)), "
             f"so that the program reads it at every call (accepted: {accepted})"
         )
+    hint = ""
+    if name == "self":
+        hint = (
+            "; to compile a method, compile it bound to its object: step = tl.compile(trainer.step)"
+        )
     raise TypeError(
-        f"compile: argument {name} is {type(value).__name__}; a compiled step takes {accepted}"
+        f"compile: argument {name} is {type(value).__name__}; a compiled step takes "
+        f"{accepted}{hint}"
     )
 
 
