@@ -116,7 +116,14 @@ def _check_argnums(argnums: Any) -> tuple[int, ...]:
 
 
 def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
-    """A gradient as a Tensor; zeros where f does not depend on the argument."""
+    """A gradient as a Tensor of its own; zeros where f does not depend on the argument.
+
+    Arrays come from the engine already owned (``engine._owned``). Tensors, under nested
+    calls, come as the rules made them, and a rule may give one to several inputs (add
+    does): one that is not recorded, and so could be changed in place, is copied.
+    """
     if g is None:
         return Tensor.zeros(*leaf.shape, dtype=leaf.dtype)
-    return g if isinstance(g, Tensor) else Tensor._from_op(g)
+    if isinstance(g, Tensor):
+        return g if g._ctx is not None else Tensor._from_op(g.data.copy())
+    return Tensor._from_op(g)

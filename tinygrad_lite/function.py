@@ -125,4 +125,8 @@ def run(fn_type: type[Function], value: Any, **params: Any) -> Any:
     """
     if isinstance(value, (np.ndarray, np.generic)):
         return fn_type().forward(value, **params)
+    if isinstance(value, np.generic):
+        # numpy gives a scalar, not a 0-d array, for arithmetic on 0-d arrays: a gradient
+        # flowing through a 0-d tensor is one, and it is still a plain value.
+        return fn_type().forward(np.asarray(value), **params)
     return fn_type.apply(value, **params)

@@ -90,6 +90,7 @@ class _ThreadMode(threading.local):
     enabled = True
     observers: tuple[Observer, ...] = ()
     quiet = False  # inside fp_quiet(): numpy's floating-point warnings are already off
+    saved: tuple[bool, ...] = ()  # grad modes to restore on leaving no_grad/enable_grad
 
 
 _mode = _ThreadMode()
@@ -105,15 +106,16 @@ class _SetGradMode:
 
     enabled: bool
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
+    # The mode to restore is kept per thread, not on the object: one no_grad() object may be
+    # entered by several threads at once (a module-level `evaluation = tl.no_grad()`), and
+    # each thread must get its own previous mode back.
     def __enter__(self) -> None:
-        self._previous.append(_mode.enabled)
+        _mode.saved += (_mode.enabled,)
         _mode.enabled = self.enabled
 
     def __exit__(self, *exc_info: object) -> None:
-        _mode.enabled = self._previous.pop()
+        _mode.enabled = _mode.saved[-1]
+        _mode.saved = _mode.saved[:-1]
 
     def __call__(self, func: F) -> F:
         # Used as a decorator: a fresh context per call, so that recursive and

@@ -12,6 +12,7 @@ is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``sqrt``, `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -81,10 +82,21 @@ class Pow(Function):
         return x**y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        dx = grad * (y * x ** (y - 1))
+        y_values = np.asarray(y)  # the values, of an array or of a Tensor (create_graph)
+        if y_values.ndim == 0 and y_values:  # one exponent, not 0: the usual case
+            dx = grad * (y * x ** (y - 1))
+        else:
+            # Where x and y are both 0, y * x**(y-1) is 0 * inf. PyTorch's d/dx x**0 = 0 is
+            # kept instead: there the exponent y - 1 becomes y - 0, so y * x**0 = 0. The mask
+            # is a constant, so elsewhere the rule and its own derivatives are untouched.
+            dx = grad * (y * x ** (y - ((np.asarray(x) != 0) | (y_values != 0))))
         # log(x) is only needed (and only defined for x > 0) when the exponent needs a gradient.
-        dy = grad * (out * run(Log, x)) if self.needs_input_grad[1] else None
-        return dx, dy
+        if not self.needs_input_grad[1]:
+            return dx, None
+        # d/dy 0**y = 0 for y >= 0 (PyTorch's value, where out * log(x) is 0 * -inf): log(x)
+        # becomes log(1) there.
+        at_zero = (np.asarray(x) == 0) & (y_values >= 0)
+        return dx, grad * (out * run(Log, x + at_zero))
 
 
 # ----------------------------------------------------------------- elementwise, one input
@@ -302,6 +314,13 @@ class IndexAdd(Function):
 
     def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         self.index = index
+        if len(shape) > 32 or x.ndim > 32:
+            # np.add.at crashes the interpreter on arrays of more than 32 dimensions (numpy
+            # 2.4). Scatter through flat positions instead; bincount adds repeats the same way.
+            positions = np.arange(math.prod(shape)).reshape(shape)[index]
+            weights = np.broadcast_to(x, positions.shape).ravel()
+            flat = np.bincount(positions.ravel(), weights, minlength=math.prod(shape))
+            return flat.reshape(shape).astype(x.dtype, copy=False)
         out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, asking an ndarray subclass
         np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
         return out

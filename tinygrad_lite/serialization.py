@@ -91,7 +91,18 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
             with np.load(file, allow_pickle=False) as archive:
                 # Read every array now: a corrupted member fails its CRC check here.
                 arrays = {name: archive[name] for name in archive.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        except (
+            zipfile.BadZipFile,
+            ValueError,
+            OSError,
+            EOFError,
+            KeyError,
+            # zipfile, on a damaged header: an unknown compression method, an "encrypted"
+            # flag; numpy, on a header declaring an array larger than memory.
+            NotImplementedError,
+            RuntimeError,
+            MemoryError,
+        ) as error:
             raise ValueError(
                 f"load: {path!r} is truncated or corrupted ({type(error).__name__}: {error})"
             ) from None
@@ -103,6 +114,14 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     strays = [name for name, array in arrays.items() if not isinstance(array, np.ndarray)]
     if strays:
         raise ValueError(f"load: {path!r} holds entries that are not arrays: {strays}")
+    # What save refuses to write: arrays of strings, complex numbers, dates.
+    odd = [
+        f"{name} ({array.dtype})"
+        for name, array in arrays.items()
+        if array.dtype.kind not in "biuf"
+    ]
+    if odd:
+        raise ValueError(f"load: {path!r} holds arrays that are not of numbers: {odd}")
     version = arrays.pop(FORMAT_KEY)
     if version.shape != () or version.dtype.kind not in "iu" or not 1 <= version <= FORMAT_VERSION:
         raise ValueError(

@@ -6,10 +6,22 @@ was given and what would have been accepted.
 
 from __future__ import annotations
 
+import math
 import operator
+import reprlib
 from typing import Any
 
 import numpy as np
+
+# repr() for error messages, cut short: reprlib stops at a few levels of nesting, so that a
+# list or tuple nested 10 000 deep (deeper than the recursion limit) is quoted safely.
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = 20
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 100
+short_repr = _REPR.repr
+
+MAX_DIMS = 64  # numpy's limit on the number of dimensions
+MAX_ELEMENTS = (2**63 - 1) // 8  # elements of 8 bytes whose size in bytes an intp can hold
 
 
 def _is_int(value: Any) -> bool:
@@ -55,7 +67,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     for a in axes:
         if not _is_int(a):
             raise TypeError(
-                f"{op}: axis must be None, an int or a tuple of ints, got {axis!r} "
+                f"{op}: axis must be None, an int or a tuple of ints, got {short_repr(axis)} "
                 f"({type(a).__name__})"
             )
         if not -ndim <= a < ndim:
@@ -66,7 +78,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
             )
         result.append(operator.index(a) % ndim)
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+        raise ValueError(f"{op}: axis {short_repr(axis)} repeats an axis")
     return tuple(sorted(result))
 
 
@@ -80,11 +92,28 @@ def parse_shape(op: str, shape: tuple[Any, ...], allow_minus_one: bool = False) 
         shape = tuple(shape[0])
     for n in shape:
         if not _is_int(n):
-            raise TypeError(f"{op}: a shape is made of ints, got {shape!r}")
+            raise TypeError(f"{op}: a shape is made of ints, got {short_repr(shape)}")
         if n < 0 and not (allow_minus_one and n == -1):
             accepted = "non-negative ints, and at most one -1" if allow_minus_one else "ints >= 0"
-            raise ValueError(f"{op}: shape {shape!r} has a negative size; accepted: {accepted}")
-    return tuple(operator.index(n) for n in shape)
+            raise ValueError(
+                f"{op}: shape {short_repr(shape)} has a negative size; accepted: {accepted}"
+            )
+    shape = tuple(map(operator.index, shape))  # Python ints: products cannot overflow
+    # numpy's limits, checked here so that the error names the op: at most 64 dimensions,
+    # and a size in bytes (zero-size axes left out, as numpy does) that an address can hold.
+    if len(shape) > MAX_DIMS:
+        raise ValueError(
+            f"{op}: shape of {len(shape)} dimensions; numpy arrays have at most {MAX_DIMS}"
+        )
+    # abs: a -1 (reshape's "the rest") makes the product negative, as large as the others'.
+    if abs(math.prod(shape)) > MAX_ELEMENTS or (
+        0 in shape and math.prod(n for n in shape if n > 0) > MAX_ELEMENTS
+    ):
+        raise ValueError(
+            f"{op}: shape {shape} is too large for an array: numpy needs the product of its "
+            f"nonzero sizes to be at most {MAX_ELEMENTS}"
+        )
+    return shape
 
 
 def reshape_target(in_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -17,6 +17,7 @@ backward is the one place where it is undone.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -30,11 +31,13 @@ from tinygrad_lite.shapes import (
     parse_shape,
     permutation,
     reshape_target,
+    short_repr,
 )
 from tinygrad_lite.traced import Traced
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT32 = np.dtype(np.float32)
+_DTYPES = (_FLOAT32, np.dtype(np.float64))
 _INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
 
@@ -57,7 +60,9 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
+            raise TypeError(
+                f"Tensor: requires_grad must be True or False, got {short_repr(requires_grad)}"
+            )
         self.data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -208,22 +213,24 @@ class Tensor:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
         self._own_array()
-        # The value is checked first, so that a bad value (a string, a ragged list) is a
-        # TypeError or ValueError about the value, and only a bad index is an IndexError.
-        if isinstance(value, Tensor):
-            value = value.data
-        elif not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
-            value = _to_array(value, self.data.dtype)
+        # The value is data like any other, checked first: numpy alone would store None as
+        # nan and parse the string "1.5", and only a bad index is an IndexError.
         try:
-            self.data[_index_arrays(index)] = value
-        except (IndexError, TypeError) as error:
-            raise IndexError(
-                f"cannot assign to index {index!r} of a tensor of shape {self.shape}: {error}"
-            ) from None
-        except ValueError as error:  # numpy's message says which shapes do not broadcast
+            array = _to_array(value, self.data.dtype)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"cannot assign {_describe(value)} to a tensor: {error}") from None
+        where = f"index {short_repr(index)} of a tensor of shape {self.shape}"
+        try:
+            index = _index_arrays(index)
+            self.data[index]  # a read first, so that a bad index is told from a bad value
+        except (IndexError, TypeError, ValueError, OverflowError) as error:
+            raise IndexError(f"cannot assign to {where}: {error}") from None
+        try:
+            self.data[index] = array
+        except (ValueError, TypeError) as error:  # the index is good: the value's shape is not
+            # (numpy says TypeError for a value of many dimensions behind a boolean index)
             raise ValueError(
-                f"cannot assign a value of shape {value.shape} to index {index!r} of a tensor "
-                f"of shape {self.shape}: {error}"
+                f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
         self._version += 1
 
@@ -306,7 +313,12 @@ class Tensor:
             # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
             # np.ones's Python-level detour (three times the cost of the whole seed).
             return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
-        seed = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+        try:
+            seed = _to_array(
+                gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"backward(): gradient= is not usable: {error}") from None
         if seed.shape != self.shape:
             raise ValueError(
                 f"backward(): gradient has shape {seed.shape}, but the tensor has shape "
@@ -316,7 +328,12 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
-        if isinstance(grad, Tensor):  # recorded under create_graph
+        if isinstance(grad, Tensor):  # under create_graph
+            # The engine hands these out as the rules made them, and a rule may give one
+            # Tensor to several inputs (add does). One that is not recorded could be changed
+            # in place, changing the other .grad too: it gets a copy of its own.
+            if grad._ctx is None:
+                grad = Tensor._from_op(grad.data.copy())
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
@@ -503,8 +520,9 @@ class Tensor:
 
     def transpose(self, ax0: int = 1, ax1: int = 0) -> Tensor:
         """Axes ``ax0`` and ``ax1`` swapped (PyTorch's transpose; for 2-D, the transpose)."""
-        (ax0,) = normalize_axes("transpose", ax0, self.data.ndim)
-        (ax1,) = normalize_axes("transpose", ax1, self.data.ndim)
+        # Each as a 1-tuple: normalize_axes reads None (or a tuple) as several axes.
+        (ax0,) = normalize_axes("transpose", (ax0,), self.data.ndim)
+        (ax1,) = normalize_axes("transpose", (ax1,), self.data.ndim)
         order = list(range(self.data.ndim))
         order[ax0], order[ax1] = order[ax1], order[ax0]
         return self._view(ops.Permute, order=tuple(order))
@@ -551,12 +569,12 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
-        index = _index_arrays(index)
         try:
-            return ops.Index.apply(self, index=index)
-        except (IndexError, TypeError, ValueError) as error:
+            return ops.Index.apply(self, index=_index_arrays(index))
+        except (IndexError, TypeError, ValueError, OverflowError) as error:
+            # OverflowError: an int index beyond int64 (numpy's "too large to convert").
             raise IndexError(
-                f"index {index!r} does not fit a tensor of shape {self.shape}: {error}"
+                f"index {short_repr(index)} does not fit a tensor of shape {self.shape}: {error}"
             ) from None
 
     # --------------------------------------------------------------- constructors
@@ -574,7 +592,10 @@ class Tensor:
     @staticmethod
     def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity matrix."""
+        if isinstance(n, (tuple, list)):  # parse_shape would take it for a whole shape
+            raise TypeError(f"eye: n is an int >= 0 (the number of rows), got {short_repr(n)}")
         (n,) = parse_shape("eye", (n,))
+        parse_shape("eye", (n, n))  # n * n within numpy's limits
         return Tensor(np.eye(n), requires_grad, dtype)
 
     @staticmethod
@@ -588,6 +609,7 @@ class Tensor:
     ) -> Tensor:
         """Uniform samples in [low, high) from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("uniform", shape)
+        low, high = _check_bounds(low, high)
         return Tensor(_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
 
     @staticmethod
@@ -616,12 +638,26 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     except ValueError:
         raise ValueError(
             f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
-            f"rectangular (the same length at each depth); accepted: {_ACCEPTED_DATA}"
+            f"rectangular (the same length at each depth) and at most 64 deep; accepted: "
+            f"{_ACCEPTED_DATA}"
         ) from None
     except (TypeError, OverflowError) as error:
         raise TypeError(
             f"Tensor: cannot use {_describe(data)} as data ({error}); accepted: {_ACCEPTED_DATA}"
         ) from None
+    if (
+        array.dtype.kind == "O"
+        and not isinstance(data, np.ndarray)
+        and all(isinstance(v, (int, float, np.integer, np.floating)) for v in array.flat)
+    ):
+        # numpy keeps an int beyond int64 as a Python object; it is a number all the same.
+        try:
+            array = array.astype(np.float64)
+        except OverflowError:
+            raise ValueError(
+                f"Tensor: {_describe(data)} has an int too large for float64 (whose "
+                f"largest value is about 1.8e308); accepted: {_ACCEPTED_DATA}"
+            ) from None
     if array.dtype.kind not in "biuf":
         what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
             array.dtype.kind, f"values of dtype {array.dtype}"
@@ -631,6 +667,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         )
     if target is None:
         target = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
+    if target is _FLOAT32 and array.dtype.itemsize > 4:
+        with fp_quiet():  # beyond float32's range a value becomes inf, without a warning
+            return array.astype(target)
     return array.astype(target, copy=False)
 
 
@@ -642,19 +681,23 @@ def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 def _check_dtype(dtype: Any) -> np.dtype | None:
     if dtype is None:
         return None
-    try:
-        checked = np.dtype(dtype)
-    except (TypeError, ValueError):
-        checked = None
+    checked = None
+    # Only a name, a type or a dtype can mean float32 or float64; numpy would read a list or
+    # a dict as a structured dtype, recursing into it.
+    if isinstance(dtype, (str, type, np.dtype)):
+        with contextlib.suppress(TypeError, ValueError):  # a name numpy does not know
+            checked = np.dtype(dtype)
     # Tested against None first: numpy dtypes compare equal to None (np.dtype(None) is
     # float64), so `None in _DTYPES` is True and a dtype numpy cannot read would pass.
     if checked is None or checked not in _DTYPES:
-        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {dtype!r}")
+        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {short_repr(dtype)}")
     return checked
 
 
 def _describe(data: Any) -> str:
-    text = repr(data)
+    # short_repr rather than repr: it stops at a few levels and items, so that a list nested
+    # deeper than the recursion limit, or a long one, is described quickly and safely.
+    text = short_repr(data)
     return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
@@ -668,18 +711,22 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
-            return Tensor._from_op(np.array(value, dtype=dtype, subok=isinstance(value, Traced)))
+            subok = isinstance(value, Traced)  # (tl.compile's Traced arrays stay Traced)
+            if dtype is not _FLOAT32:
+                return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
+            with fp_quiet():  # beyond float32's range a number becomes inf, without a warning
+                return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
         except OverflowError:
             pass  # an int too large for the dtype: let Tensor() say so
     try:
         return Tensor(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: the other operand is not usable as a tensor: {error}") from None
+    except (TypeError, ValueError) as error:  # the same kind: a ragged list is a ValueError
+        raise type(error)(f"{op}: the other operand is not usable as a tensor: {error}") from None
 
 
 def _check_keepdim(op: str, keepdim: Any) -> bool:
     if not isinstance(keepdim, (bool, np.bool_)):
-        raise TypeError(f"{op}: keepdim must be True or False, got {keepdim!r}")
+        raise TypeError(f"{op}: keepdim must be True or False, got {short_repr(keepdim)}")
     return bool(keepdim)
 
 
@@ -728,7 +775,14 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
 def _index_arrays(index: Any) -> Any:
     """Tensors inside an index become integer arrays (their values must be whole numbers)."""
     if isinstance(index, tuple):
-        return tuple(_index_arrays(i) for i in index)
+        # One level only: numpy reads a tuple inside the index as a sequence, and recursing
+        # into it would let the caller choose the depth of the recursion.
+        return tuple(_index_array(i) for i in index)
+    return _index_array(index)
+
+
+def _index_array(index: Any) -> Any:
+    """One part of an index, as numpy should see it."""
     if isinstance(index, Tensor):
         values = index.data
         # Comparisons with nan are False and warn about nothing; inf and values past the
@@ -744,7 +798,28 @@ def _index_arrays(index: Any) -> Any:
         array = np.asarray(index)
         # An empty list picks nothing, as in numpy; np.asarray([]) would be a float array.
         return array.astype(np.intp) if array.size == 0 else array
+    if isinstance(index, np.ndarray):
+        return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
+
+
+def _check_bounds(low: Any, high: Any) -> tuple[float, float]:
+    """uniform's bounds: real numbers, low <= high, a finite range (numpy's rules vary)."""
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, (bool, np.bool_)) or not isinstance(
+            bound, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"uniform: {name} must be a real number, got {_describe(bound)}")
+    try:
+        width = float(high) - float(low)  # inf (or nan) for a range beyond float64
+    except OverflowError:  # an int beyond float64
+        width = math.inf
+    if not (low <= high and math.isfinite(width)):
+        raise ValueError(
+            f"uniform: needs low <= high and a finite range, got low={low!r}, high={high!r}"
+        )
+    # + 0.0 turns -0.0 into 0.0: numpy's Generator takes high=-0.0, low=0.0 for low > high.
+    return float(low) + 0.0, float(high) + 0.0
 
 
 def _rng(op: str, rng: Any) -> Any:
