@@ -1,4 +1,5 @@
-"""The three workloads, each written three ways: tinygrad_lite, hand-written numpy, PyTorch.
+"""The three workloads, each written three ways: tinygrad_lite, hand-written numpy, PyTorch;
+and tinygrad_lite's step compiled with ``tl.compile``.
 
 W1  the seed's single neuron: out = sigmoid(X @ w), sse_loss, SGD with lr 1
 W2  the seed's XOR net: 3-4-1, two sigmoids, sse_loss, SGD with lr 1
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+import tinygrad_lite as tl
 from tinygrad_lite import Tensor, nn, optim
 
 # The seed's data, as float64.
@@ -202,6 +204,25 @@ class FrameworkMlp(Framework):
         self.inputs, self.targets = Tensor(x), Tensor(y)
 
 
+class Compiled(Implementation):
+    """A Framework whose step is ``tl.compile(framework.step)``: the same training step,
+    replayed as a generated numpy program from its third call on."""
+
+    def __init__(self, framework: Framework) -> None:
+        super().__init__(framework.initial)
+        self.framework = framework
+        self.compiled = tl.compile(framework.step)
+
+    def step(self) -> None:
+        self.compiled()
+
+    def reset(self) -> None:
+        self.framework.reset()
+
+    def weights(self) -> list[np.ndarray]:
+        return self.framework.weights()
+
+
 # ----------------------------------------------------------------------------- PyTorch
 
 
@@ -281,14 +302,21 @@ class Workload:
         reset_each_block: bool,
         target: float,
         bit_for_bit: bool,
+        compiled_target: float,
     ) -> None:
         self.name = name
         self.description = description
-        self.builders = {"hand": hand, "tinygrad_lite": framework, "torch": torch}
+        self.builders = {
+            "hand": hand,
+            "tinygrad_lite": framework,
+            "compiled": lambda: Compiled(framework()),  # type: ignore[arg-type]
+            "torch": torch,
+        }
         self.steps_per_block = steps_per_block
         self.reset_each_block = reset_each_block
         self.target = target
         self.bit_for_bit = bit_for_bit
+        self.compiled_target = compiled_target
 
 
 WORKLOADS = [
@@ -302,6 +330,7 @@ WORKLOADS = [
         reset_each_block=False,
         target=4.0,
         bit_for_bit=True,
+        compiled_target=1.2,
     ),
     Workload(
         "W2",
@@ -313,6 +342,7 @@ WORKLOADS = [
         reset_each_block=False,
         target=4.0,
         bit_for_bit=True,
+        compiled_target=1.2,
     ),
     Workload(
         "W3",
@@ -324,5 +354,6 @@ WORKLOADS = [
         reset_each_block=True,
         target=1.10,
         bit_for_bit=False,
+        compiled_target=1.05,
     ),
 ]

@@ -2,10 +2,12 @@
 
     tinygrad-lite train MODEL [--epochs N] [--lr F] [--seed S] [--plot loss.png]
                               [--save w.npz] [--json] [--quiet] [--detect-anomaly]
+                              [--compile]
     tinygrad-lite compare MODEL      autodiff vs hand-written backprop, side by side
     tinygrad-lite graph MODEL [-o graph.dot|.svg|.png]
     tinygrad-lite trace MODEL [--values]
     tinygrad-lite gradcheck MODEL
+    tinygrad-lite compile MODEL [-o program.py]   the numpy program of one training step
 
 MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
 declaring a network (``models.config``). Results go to stdout, progress and notes to
@@ -30,9 +32,10 @@ import numpy as np
 import tinygrad_lite as tl
 from models import jobs
 from models.config import ConfigError
+from tinygrad_lite.compile import CompileError
 
 PROG = "tinygrad-lite"
-COMMANDS = ("train", "compare", "graph", "trace", "gradcheck")
+COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
@@ -99,6 +102,11 @@ def _parser() -> _Parser:
     train.add_argument(
         "--detect-anomaly", action="store_true", help="stop at the first NaN or inf, naming its op"
     )
+    train.add_argument(
+        "--compile",
+        action="store_true",
+        help="run the training step through tl.compile: the same numbers, as generated numpy",
+    )
     train.set_defaults(run=run_train)
 
     compare = commands.add_parser(
@@ -130,6 +138,15 @@ def _parser() -> _Parser:
     _model_arguments(gradcheck)
     gradcheck.add_argument("--json", action="store_true", help="machine-readable output")
     gradcheck.set_defaults(run=run_gradcheck)
+
+    compile_ = commands.add_parser(
+        "compile",
+        help="the numpy program tl.compile writes for one training step, after the "
+        "hand-written one",
+    )
+    _model_arguments(compile_)
+    compile_.add_argument("-o", "--output", metavar="PATH", help="write the program to a .py file")
+    compile_.set_defaults(run=run_compile)
     return parser
 
 
@@ -154,7 +171,14 @@ def run_train(args: argparse.Namespace) -> int:
     if plot is not None:
         pyplot = _pyplot()
     notes = not (args.quiet or args.json)
-    losses = _train(job, quiet=args.quiet, detect_anomaly=args.detect_anomaly)
+    if args.compile and args.detect_anomaly:
+        raise UsageError(
+            "--compile and --detect-anomaly cannot go together: the anomaly detector watches "
+            "every op, and a compiled step runs numpy calls, not ops"
+        )
+    losses = _train(
+        job, quiet=args.quiet, detect_anomaly=args.detect_anomaly, compiled=args.compile
+    )
     final_loss = job.evaluate()
     predictions = job.predictions()
     if plot is not None:
@@ -174,19 +198,26 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(job: jobs.Job, quiet: bool, detect_anomaly: bool) -> list[float]:
-    """Train ``job`` for its epochs; the loss of each epoch, before its update."""
+def _train(job: jobs.Job, quiet: bool, detect_anomaly: bool, compiled: bool = False) -> list[float]:
+    """Train ``job`` for its epochs; the loss of each epoch, before its update. With
+    ``compiled``, through ``tl.compile`` (the same numbers: docs/compile.md)."""
     losses: list[float] = []
     bar = _progress_bar(job, disabled=quiet)
     update = _updater(bar, job.epochs, losses)
+    step = tl.compile(job.training_step()) if compiled else None
     try:
         with tl.detect_anomaly() if detect_anomaly else _nothing():
             for epoch in range(job.epochs):
-                losses.append(job.step())
+                if step is not None:
+                    losses.append(step(job.inputs, job.targets).item())
+                else:
+                    losses.append(job.step())
                 if update is not None:
                     update(epoch)
     except tl.AnomalyError as error:
         raise CommandFailedError(f"anomaly in epoch {len(losses) + 1}: {error}") from None
+    except CompileError as error:
+        raise UsageError(f"--compile: {_first_line(error)}") from None
     finally:
         if bar is not None:
             bar.close()
@@ -357,6 +388,44 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     if failed:
         raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
     return 0
+
+
+# ----------------------------------------------------------------------------- compile
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    output = _output_path("-o", args.output, (".py",))
+    job = jobs.make(args.model, seed=args.seed)
+    step = tl.compile(job.training_step())
+    try:
+        for _ in range(3):  # recorded twice, then run as the program (docs/compile.md)
+            step(job.inputs, job.targets)
+    except CompileError as error:
+        raise UsageError(f"{job.name} cannot be compiled: {_first_line(error)}") from None
+    if output is not None:
+        output.write_text(step.source)
+        print(f"wrote the program of one training step to {output}", file=sys.stderr)
+        return 0
+    seed = job.hand_written_source()
+    if seed is not None:
+        print(f"# {job.name}: the seed's hand-written training (models/{_module_file(job)})")
+        print()
+        print(seed)
+    print(
+        f"# {job.name}: the program tl.compile writes for one training step ({job.loss_name} "
+        f"loss, {type(job.optimizer).__name__}(lr={job.lr:g}))"
+    )
+    print()
+    sys.stdout.write(step.source)
+    return 0
+
+
+def _module_file(job: jobs.Job) -> str:
+    return f"{jobs.SEED_MODULES[job.name]}.py"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).split("\n")[0].removeprefix("compile: ")
 
 
 # ------------------------------------------------------------------------------ checks

@@ -7,6 +7,7 @@ operations: one training step, the loss, the predictions, the names of the tenso
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -71,6 +72,31 @@ class Job:
         loss.backward()
         self.optimizer.step()
         return loss.item()
+
+    def training_step(self) -> Callable[[tl.Tensor, tl.Tensor], tl.Tensor]:
+        """``step(X, y)``: one epoch of training on the data given, returning the loss before
+        the update; the function ``tl.compile`` records (``train --compile``, ``compile``).
+        It names the model and the optimizer as locals, so that the program names the
+        parameters after the model's own (model_0_weight)."""
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+
+        def step(X: tl.Tensor, y: tl.Tensor) -> tl.Tensor:  # noqa: N803 (the seed's names)
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step
+
+    def hand_written_source(self) -> str | None:
+        """The source of the seed's hand-written training (its fp, bp and loop), or None
+        for a model that has none."""
+        if self.hand_written is None:
+            return None
+        module = _seed_module(self.name)
+        functions = [getattr(module, name, None) for name in ("fp", "bp", "manual_train")]
+        return "\n\n".join(inspect.getsource(f) for f in functions if f is not None)
 
     def evaluate(self) -> float:
         """The loss now, without recording a graph."""

@@ -41,7 +41,7 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
 
 def test_the_doc_has_examples_of_every_command() -> None:
     commands = {shlex.split(command)[1] for command, _ in _examples()}
-    assert commands == {"train", "compare", "graph", "trace", "gradcheck"}
+    assert commands == {"train", "compare", "graph", "trace", "gradcheck", "compile"}
 
 
 def test_the_matcher_is_strict_where_it_should_be() -> None:

@@ -91,15 +91,28 @@ def test_docs_run_as_doctests() -> None:
     assert "--doctest-glob='*.md'" in config
 
 
+def _checked_by_a_test(marker: str) -> bool:
+    """Whether a test file looks the block up by its marker (and so checks it)."""
+    tests = [t for t in (ROOT / "tests").glob("test_*.py") if t.name != Path(__file__).name]
+    return any(marker in test.read_text() for test in tests)
+
+
 @pytest.mark.parametrize("path", PAGES, ids=_page_id)
 def test_every_python_block_is_a_doctest(path: Path) -> None:
-    # A Python block that is not made of >>> examples would never run: it could rot.
+    # A Python block that is not made of >>> examples would never run: it could rot. The
+    # one exception is a block that a test reads and checks (a generated program shown as
+    # it is): it follows a marker, <!-- name -->, that the test searches for.
+    lines = path.read_text().splitlines()
     for line, language, body in _blocks(path.read_text()):
         assert language, f"{path.name}:{line}: a code block needs a language (python, text, sh)"
         if language in ("python", "py", "pycon"):
             code = [text for text in body if text.strip()]
+            marker = re.fullmatch(r"<!-- (.+) -->", lines[line - 2]) if line >= 2 else None
+            if marker and _checked_by_a_test(marker.group(1)):
+                continue
             assert code and code[0].startswith(">>> "), (
-                f"{path.name}:{line}: a python block must be >>> examples, so that it runs"
+                f"{path.name}:{line}: a python block must be >>> examples, so that it runs "
+                f"(or follow a <!-- marker --> that a test in tests/ reads it by)"
             )
             # doctest reads expected output up to a blank line: without one before the
             # fence, the fence would be taken as output.
@@ -212,6 +225,9 @@ def test_the_name_check_catches_a_stale_name() -> None:
     assert "backward_pass" not in _definitions(engine)
     assert "Function.apply" in _definitions(ROOT / "tinygrad_lite" / "function.py")
     assert "Tensor._ctx" in _definitions(ROOT / "tinygrad_lite" / "tensor.py")
+    # and the exception for blocks a test checks needs a marker that a test really uses.
+    assert _checked_by_a_test("the XOR step's source")
+    assert not _checked_by_a_test("a marker no test searches for")
 
 
 # ------------------------------------------------------------------ every page reachable

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tinygrad_lite import init, nn, optim, viz
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import grad, value_and_grad
+from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
 from tinygrad_lite.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
@@ -36,6 +37,7 @@ __all__ = [
     "GradcheckWarning",
     "Tensor",
     "Trace",
+    "compile",
     "detect_anomaly",
     "enable_grad",
     "grad",

@@ -114,7 +114,7 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
             or not g.flags.writeable
             or id(g) in handed_out
         ):
-            g = np.array(g)
+            g = np.array(g, subok=True)  # (tl.compile's Traced arrays stay Traced)
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned

@@ -415,7 +415,7 @@ class SSELoss(Function):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         error = target - pred
-        return np.asarray(0.5 * (error * error).sum())
+        return np.asanyarray(0.5 * (error * error).sum())  # (see ops.Sum.forward)
 
     def backward(self, grad: Any, pred: Any, target: Any, out: Any) -> tuple[Any, Any]:
         error = target - pred

@@ -206,7 +206,9 @@ class Sum(Function):
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
-        return np.asarray(x.sum(axis=axis, keepdims=keepdim))
+        # asanyarray: a full sum gives a numpy scalar, which becomes a 0-d array; an ndarray
+        # subclass (tl.compile's Traced) stays itself. So in the rest of this file.
+        return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         # grad has out's shape; put back the summed axes as size 1, then broadcast. A sum
@@ -296,7 +298,7 @@ class Index(Function):
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.index = index
         self.in_shape = x.shape
-        return np.array(x[index])
+        return np.array(x[index], subok=True)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
@@ -319,7 +321,7 @@ class IndexAdd(Function):
             weights = np.broadcast_to(x, positions.shape).ravel()
             flat = np.bincount(positions.ravel(), weights, minlength=math.prod(shape))
             return flat.reshape(shape).astype(x.dtype, copy=False)
-        out = np.zeros(shape, dtype=x.dtype)
+        out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, asking an ndarray subclass
         np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
         return out
 

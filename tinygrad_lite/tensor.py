@@ -33,6 +33,7 @@ from tinygrad_lite.shapes import (
     reshape_target,
     short_repr,
 )
+from tinygrad_lite.traced import Traced
 
 _ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 _FLOAT32 = np.dtype(np.float32)
@@ -106,7 +107,7 @@ class Tensor:
         """A copy of the data as a numpy array."""
         # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
         # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
-        return np.array(self.data)
+        return np.array(self.data, subok=True)  # (tl.compile's Traced arrays stay Traced)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -127,7 +128,8 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        return Tensor._from_op(np.array(self.data))  # an array even for a numpy scalar
+        # An array even for a numpy scalar; subok: tl.compile's Traced arrays stay Traced.
+        return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
@@ -256,7 +258,7 @@ class Tensor:
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
         # arrays returns one), which cannot be written to: it becomes a 0-d array first.
-        if type(self.data) is not np.ndarray:
+        if not isinstance(self.data, np.ndarray):  # (an ndarray subclass stays itself)
             self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
@@ -336,7 +338,8 @@ class Tensor:
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
             # takes it as it is: no copy of each weight's gradient per step.
-            self.grad = Tensor._from_op(np.asarray(grad, dtype=self.data.dtype))
+            # asanyarray: an ndarray subclass (tl.compile's Traced) stays itself.
+            self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
 
@@ -622,12 +625,16 @@ class Tensor:
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """``data`` as a new float32 or float64 array, or an error that says what was wrong."""
+    """``data`` as a new float32 or float64 array, or an error that says what was wrong.
+
+    A Traced array (tl.compile is recording) stays Traced, so that the recording follows
+    it through the copy; any other ndarray subclass becomes a plain array.
+    """
     target = _check_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
     try:
-        array = np.array(data)
+        array = np.array(data, subok=isinstance(data, Traced))
     except ValueError:
         raise ValueError(
             f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
@@ -704,10 +711,11 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
+            subok = isinstance(value, Traced)  # (tl.compile's Traced arrays stay Traced)
             if dtype is not _FLOAT32:
-                return Tensor._from_op(np.array(value, dtype=dtype))
+                return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
             with fp_quiet():  # beyond float32's range a number becomes inf, without a warning
-                return Tensor._from_op(np.array(value, dtype=dtype))
+                return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
         except OverflowError:
             pass  # an int too large for the dtype: let Tensor() say so
     try:
