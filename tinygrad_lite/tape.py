@@ -149,7 +149,7 @@ class Tape(Observer):
         self.calls: list[Call] = []
         self.captured: dict[int, Var] = {}  # id(array object) -> Var (objects kept alive)
         self.counts: dict[str, int] = {}  # op name -> outputs named so far
-        self.outputs: dict[int, Var] = {}  # id(Function node) -> its output's Var
+        self.outputs: dict[Any, Var] = {}  # Function node (kept: its id is never reused) -> Var
         self.leaves: dict[int, Any] = {}  # every leaf Tensor requiring grad an op used
         self.memory: dict[tuple[Any, ...], Var] = {}  # where each Var's array lies -> Var
         self._keep: list[Any] = []
@@ -376,10 +376,10 @@ class Tape(Observer):
             count = self.counts[fn.name] = self.counts.get(fn.name, 0) + 1
             var = out.data.tape_var
             var.hint, var.strong = f"{fn.name}{count}", True
-            self.outputs[id(fn)] = var
+            self.outputs[fn] = var
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
-        out = self.outputs.get(id(fn))
+        out = self.outputs.get(fn)
         if out is not None and self.owns(grad) and grad.tape_var.grad_of is None:
             grad.tape_var.grad_of = out
         for x, dx in zip(fn.inputs, input_grads):
@@ -467,24 +467,24 @@ def _describe(
         if context and context.lower() != fn.name:
             label += f" ({context})"
         math = _math(type(fn), backward)
-        return (f"{label}: {math}" if math else label), phase, (id(fn), backward)
+        return (f"{label}: {math}" if math else label), phase, (fn, backward)
     if not frames:
         return f"in {user}", phase, ("user", user)
     if modules[0] == "tinygrad_lite.engine":
-        return "the gradients of one tensor added up", phase, ("engine", id(frames[0]))
+        return "the gradients of one tensor added up", phase, ("engine", frames[0])
     if names[0] == "_accumulate":
-        return ".grad", phase, ("grad", id(frames[0]))
+        return ".grad", phase, ("grad", frames[0])
     for f, module in zip(frames, modules):
         if module == "tinygrad_lite.optim":
             owner = f.f_locals.get("self")
-            return f"{type(owner).__name__}.step", phase, ("optim", id(owner))
+            return f"{type(owner).__name__}.step", phase, ("optim", owner)
     if names[0] == "_in_place":
-        return str(frames[0].f_locals.get("op")), phase, ("in place", id(frames[0]))
+        return str(frames[0].f_locals.get("op")), phase, ("in place", frames[0])
     # A helper of tinygrad_lite (Tensor's _constant: an operand made a Tensor), or a function
     # of nn (a loss computing a mask); with the layer or loss it ran in.
     name, context = names[0].strip("_"), _context(frames)
     label = f"{name} ({context})" if context and context != name else name
-    return label, phase, ("other", names[0], id(frames[0]))
+    return label, phase, ("other", names[0], frames[0])
 
 
 def _assigned(frame: Any) -> str:
