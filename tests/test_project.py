@@ -19,6 +19,7 @@ PACKAGE = ROOT / "tinygrad_lite"
 LAYERS = {
     "mode": 0,
     "shapes": 0,
+    "convert": 1,
     "traced": 0,
     "function": 1,
     "engine": 1,

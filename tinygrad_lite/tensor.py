@@ -17,13 +17,20 @@ backward is the one place where it is undone.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_lite import engine, ops
+from tinygrad_lite.convert import (
+    FLOAT32,
+    check_bounds,
+    check_keepdim,
+    check_rng,
+    describe,
+    to_array,
+)
 from tinygrad_lite.mode import _mode, fp_quiet
 from tinygrad_lite.shapes import (
     broadcast_shape,
@@ -35,9 +42,6 @@ from tinygrad_lite.shapes import (
 )
 from tinygrad_lite.traced import Traced
 
-_ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
-_FLOAT32 = np.dtype(np.float32)
-_DTYPES = (_FLOAT32, np.dtype(np.float64))
 _INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
 
@@ -63,7 +67,7 @@ class Tensor:
             raise TypeError(
                 f"Tensor: requires_grad must be True or False, got {short_repr(requires_grad)}"
             )
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
@@ -216,9 +220,9 @@ class Tensor:
         # The value is data like any other, checked first: numpy alone would store None as
         # nan and parse the string "1.5", and only a bad index is an IndexError.
         try:
-            array = _to_array(value, self.data.dtype)
+            array = to_array(value.data if isinstance(value, Tensor) else value, self.data.dtype)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"cannot assign {_describe(value)} to a tensor: {error}") from None
+            raise type(error)(f"cannot assign {describe(value)} to a tensor: {error}") from None
         where = f"index {short_repr(index)} of a tensor of shape {self.shape}"
         try:
             index = _index_arrays(index)
@@ -242,7 +246,7 @@ class Tensor:
         if isinstance(other, Tensor):
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
-            other = _to_array(other, self.data.dtype)
+            other = to_array(other, self.data.dtype)
         shape = self.data.shape
         if other.shape != shape and broadcast_shape(op, shape, other.shape) != shape:
             raise ValueError(
@@ -314,9 +318,7 @@ class Tensor:
             # np.ones's Python-level detour (three times the cost of the whole seed).
             return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         try:
-            seed = _to_array(
-                gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype
-            )
+            seed = to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
         except (TypeError, ValueError) as error:
             raise type(error)(f"backward(): gradient= is not usable: {error}") from None
         if seed.shape != self.shape:
@@ -485,12 +487,12 @@ class Tensor:
     def sum(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """Sum over ``axis`` (None for all, an int, a negative int or a tuple)."""
         axes = normalize_axes("sum", axis, self.data.ndim)
-        return ops.Sum.apply(self, axis=axes, keepdim=_check_keepdim("sum", keepdim))
+        return ops.Sum.apply(self, axis=axes, keepdim=check_keepdim("sum", keepdim))
 
     def mean(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """sum(axis) / number of elements summed (nan for none, as in numpy)."""
         axes = normalize_axes("mean", axis, self.data.ndim)
-        keepdim = _check_keepdim("mean", keepdim)  # here, so that an error names mean
+        keepdim = check_keepdim("mean", keepdim)  # here, so that an error names mean
         count = math.prod(self.data.shape[a] for a in axes)
         return self.sum(axis=axes, keepdim=keepdim) / count
 
@@ -503,7 +505,7 @@ class Tensor:
                 f"max: axis {empty[0]} of a tensor of shape {self.shape} is empty, and an "
                 f"empty axis has no maximum; accepted: axes of size at least 1"
             )
-        return ops.Max.apply(self, axis=axes, keepdim=_check_keepdim("max", keepdim))
+        return ops.Max.apply(self, axis=axes, keepdim=check_keepdim("max", keepdim))
 
     # ------------------------------------------------------------- shape and views
 
@@ -609,8 +611,8 @@ class Tensor:
     ) -> Tensor:
         """Uniform samples in [low, high) from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("uniform", shape)
-        low, high = _check_bounds(low, high)
-        return Tensor(_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
+        low, high = check_bounds(low, high)
+        return Tensor(check_rng("uniform", rng).uniform(low, high, size), requires_grad, dtype)
 
     @staticmethod
     def randn(
@@ -618,87 +620,15 @@ class Tensor:
     ) -> Tensor:
         """Standard normal samples, drawn from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("randn", shape)
-        return Tensor(_rng("randn", rng).standard_normal(size), requires_grad, dtype)
+        return Tensor(check_rng("randn", rng).standard_normal(size), requires_grad, dtype)
 
 
 # -------------------------------------------------------------------------- helpers
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """``data`` as a new float32 or float64 array, or an error that says what was wrong.
-
-    A Traced array (tl.compile is recording) stays Traced, so that the recording follows
-    it through the copy; any other ndarray subclass becomes a plain array.
-    """
-    target = _check_dtype(dtype)
-    if isinstance(data, Tensor):
-        data = data.data
-    try:
-        array = np.array(data, subok=isinstance(data, Traced))
-    except ValueError:
-        raise ValueError(
-            f"Tensor: cannot make an array of {_describe(data)}: nested lists must be "
-            f"rectangular (the same length at each depth) and at most 64 deep; accepted: "
-            f"{_ACCEPTED_DATA}"
-        ) from None
-    except (TypeError, OverflowError) as error:
-        raise TypeError(
-            f"Tensor: cannot use {_describe(data)} as data ({error}); accepted: {_ACCEPTED_DATA}"
-        ) from None
-    if (
-        array.dtype.kind == "O"
-        and not isinstance(data, np.ndarray)
-        and all(isinstance(v, (int, float, np.integer, np.floating)) for v in array.flat)
-    ):
-        # numpy keeps an int beyond int64 as a Python object; it is a number all the same.
-        try:
-            array = array.astype(np.float64)
-        except OverflowError:
-            raise ValueError(
-                f"Tensor: {_describe(data)} has an int too large for float64 (whose "
-                f"largest value is about 1.8e308); accepted: {_ACCEPTED_DATA}"
-            ) from None
-    if array.dtype.kind not in "biuf":
-        what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
-            array.dtype.kind, f"values of dtype {array.dtype}"
-        )
-        raise TypeError(
-            f"Tensor: data holds {what} ({_describe(data)}); accepted: {_ACCEPTED_DATA}"
-        )
-    if target is None:
-        target = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
-    if target is _FLOAT32 and array.dtype.itemsize > 4:
-        with fp_quiet():  # beyond float32's range a value becomes inf, without a warning
-            return array.astype(target)
-    return array.astype(target, copy=False)
-
-
 def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
     """The update of copy_ and zero_: out's values become y's (x is out, and unused)."""
     np.copyto(out, y)
-
-
-def _check_dtype(dtype: Any) -> np.dtype | None:
-    if dtype is None:
-        return None
-    checked = None
-    # Only a name, a type or a dtype can mean float32 or float64; numpy would read a list or
-    # a dict as a structured dtype, recursing into it.
-    if isinstance(dtype, (str, type, np.dtype)):
-        with contextlib.suppress(TypeError, ValueError):  # a name numpy does not know
-            checked = np.dtype(dtype)
-    # Tested against None first: numpy dtypes compare equal to None (np.dtype(None) is
-    # float64), so `None in _DTYPES` is True and a dtype numpy cannot read would pass.
-    if checked is None or checked not in _DTYPES:
-        raise TypeError(f"Tensor: dtype must be float32, float64 or None, got {short_repr(dtype)}")
-    return checked
-
-
-def _describe(data: Any) -> str:
-    # short_repr rather than repr: it stops at a few levels and items, so that a list nested
-    # deeper than the recursion limit, or a long one, is described quickly and safely.
-    text = short_repr(data)
-    return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
@@ -712,7 +642,7 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
     ):
         try:
             subok = isinstance(value, Traced)  # (tl.compile's Traced arrays stay Traced)
-            if dtype is not _FLOAT32:
+            if dtype is not FLOAT32:
                 return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
             with fp_quiet():  # beyond float32's range a number becomes inf, without a warning
                 return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
@@ -722,12 +652,6 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         return Tensor(value)
     except (TypeError, ValueError) as error:  # the same kind: a ragged list is a ValueError
         raise type(error)(f"{op}: the other operand is not usable as a tensor: {error}") from None
-
-
-def _check_keepdim(op: str, keepdim: Any) -> bool:
-    if not isinstance(keepdim, (bool, np.bool_)):
-        raise TypeError(f"{op}: keepdim must be True or False, got {short_repr(keepdim)}")
-    return bool(keepdim)
 
 
 def _matmul(x: Tensor, y: Tensor) -> Tensor:
@@ -801,33 +725,3 @@ def _index_array(index: Any) -> Any:
     if isinstance(index, np.ndarray):
         return index.copy()  # Index keeps it for the backward pass: the caller's may change
     return index
-
-
-def _check_bounds(low: Any, high: Any) -> tuple[float, float]:
-    """uniform's bounds: real numbers, low <= high, a finite range (numpy's rules vary)."""
-    for name, bound in (("low", low), ("high", high)):
-        if isinstance(bound, (bool, np.bool_)) or not isinstance(
-            bound, (int, float, np.integer, np.floating)
-        ):
-            raise TypeError(f"uniform: {name} must be a real number, got {_describe(bound)}")
-    try:
-        width = float(high) - float(low)  # inf (or nan) for a range beyond float64
-    except OverflowError:  # an int beyond float64
-        width = math.inf
-    if not (low <= high and math.isfinite(width)):
-        raise ValueError(
-            f"uniform: needs low <= high and a finite range, got low={low!r}, high={high!r}"
-        )
-    # + 0.0 turns -0.0 into 0.0: numpy's Generator takes high=-0.0, low=0.0 for low > high.
-    return float(low) + 0.0, float(high) + 0.0
-
-
-def _rng(op: str, rng: Any) -> Any:
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-        raise TypeError(
-            f"{op}: rng must be a numpy.random.Generator or numpy.random.RandomState "
-            f"(or None), got {type(rng).__name__}"
-        )
-    return rng
