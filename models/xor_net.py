@@ -21,9 +21,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy import array, dot, exp
 
-import tinygrad_lite as tl
-from tinygrad_lite import Tensor, nn, no_grad, optim
-from tinygrad_lite.mode import fp_quiet
+from models import sgd
+from tinygrad_lite import Tensor, nn, no_grad
 
 # The seed's data, exactly. The third input is always 1: it stands in for a bias.
 X = array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
@@ -51,39 +50,10 @@ def train(
     on_epoch: Callable[[int], None] | None = None,
     compiled: bool = False,
 ) -> np.ndarray:
-    """Gradient descent on ``sse_loss`` with autodiff; returns the loss of every epoch.
-
-    ``on_epoch(epoch)``, if given, is called after each update (the comparison uses it to
-    check the weights epoch by epoch). ``compiled=True`` runs the step through
-    ``tl.compile``: the same numbers to the bit, from a generated numpy program from the
-    third epoch on (see ``step_function`` and docs/compile.md).
-    """
-    inputs, targets = Tensor(X), Tensor(y)
-    step = step_function(model, lr)
-    run = tl.compile(step) if compiled else step
-    losses = np.empty(epochs)
-    with fp_quiet():  # one np.errstate for the whole run, not one per call inside it
-        for epoch in range(epochs):
-            losses[epoch] = run(inputs, targets).item()
-            if on_epoch is not None:
-                on_epoch(epoch)
-    return losses
-
-
-def step_function(model: nn.Module, lr: float = 1.0) -> Callable[[Tensor, Tensor], Tensor]:
-    """One training step of ``model`` with SGD(lr): ``step(inputs, targets)`` returns the
-    loss before the update. The function ``train`` runs, and ``tl.compile`` records."""
-    optimizer = optim.SGD(model.parameters(), lr=lr)
-
-    def step(inputs: Tensor, targets: Tensor) -> Tensor:
-        optimizer.zero_grad()
-        output = model(inputs)
-        loss = nn.sse_loss(output, targets)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    """Gradient descent on ``sse_loss`` with autodiff on the seed's data; returns the loss of
+    every epoch. The loop itself (zero_grad, forward, loss, backward, step) is
+    ``models.sgd.train``, shared with the other seed network."""
+    return sgd.train(model, X, y, epochs, lr, on_epoch, compiled)
 
 
 # The seed's hand-written forward and backward passes, with its names. The seed reads w0,
