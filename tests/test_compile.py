@@ -24,7 +24,7 @@ from models import cli, compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor, nn, optim
 from tinygrad_lite import tape as tape_module
 from tinygrad_lite.compile import CompiledStep, DataDependentError
-from tinygrad_lite.mode import Observer, observing
+from tinygrad_lite.mode import Observer
 
 ROOT = Path(__file__).resolve().parent.parent
 Setup = tuple[Callable[..., Any], list[Tensor], tuple[Any, ...]]
@@ -449,7 +449,7 @@ def test_under_an_observer_or_no_grad_the_step_runs_eagerly() -> None:
         def forward(self, fn: Any, inputs: Any, out: Any) -> None:
             self.ops += 1
 
-    with observing(Counter()) as counter:
+    with Counter() as counter:
         compiled(*args)
     assert counter.ops > 0
     with tl.no_grad(), pytest.raises(RuntimeError, match="does not require grad"):

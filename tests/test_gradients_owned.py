@@ -13,7 +13,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor
-from tinygrad_lite.mode import Observer, observing
+from tinygrad_lite.mode import Observer
 
 
 class _Gradients(Observer):
@@ -39,7 +39,7 @@ def test_a_weights_gradient_is_the_array_its_rule_made() -> None:
     x = Tensor(np.ones((4, 3)))
     w = Tensor(np.full((3, 2), 0.5), requires_grad=True)
     gradients = _Gradients()
-    with observing(gradients):
+    with gradients:
         (x @ w).sigmoid().sum().backward()
     _, dw = gradients.returned["matmul"]
     assert w.grad is not None and w.grad.data is dw  # handed over, not copied
@@ -48,7 +48,7 @@ def test_a_weights_gradient_is_the_array_its_rule_made() -> None:
 def test_one_array_given_to_two_leaves_is_copied() -> None:
     a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
     gradients = _Gradients()
-    with observing(gradients):
+    with gradients:
         (a + b).backward(Tensor([1.0, 1.0]))
     da, db = gradients.returned["add"]
     assert da is db  # add's rule hands its grad to both inputs

@@ -15,7 +15,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor
-from tinygrad_lite.mode import Observer, fp_quiet, observing
+from tinygrad_lite.mode import Observer, fp_quiet
 
 TIMEOUT = 10.0
 
@@ -198,7 +198,7 @@ def test_an_observer_sees_only_its_own_threads_ops() -> None:
 
     def observed_thread() -> None:
         w = Tensor([1.0, 2.0], requires_grad=True)
-        with observing(recorder):
+        with recorder:
             inside.set()
             wait(done)
             (w.exp() * 2).sum().backward()

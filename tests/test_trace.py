@@ -125,7 +125,7 @@ def test_create_graph_gradients_are_recorded_too() -> None:
 
 def test_a_trace_records_one_block_and_checks_its_arguments() -> None:
     tr = tl.trace()
-    with tr, pytest.raises(RuntimeError, match="already recording"), tr:
+    with tr, pytest.raises(RuntimeError, match="already active"), tr:
         pass
     with pytest.raises(TypeError, match="values must be True or False"):
         tl.trace(values="yes")  # type: ignore[arg-type]

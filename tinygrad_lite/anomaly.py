@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.labels import argument_names
-from tinygrad_lite.mode import Observer, observing
+from tinygrad_lite.mode import Observer
 
 
 class AnomalyError(RuntimeError):
@@ -59,21 +59,6 @@ class detect_anomaly(Observer):  # noqa: N801 (a context manager, named like PyT
 
     Works in the thread that enters it, for the duration of the ``with`` block.
     """
-
-    def __init__(self) -> None:
-        self._observing: observing | None = None
-
-    def __enter__(self) -> detect_anomaly:
-        if self._observing is not None:
-            raise RuntimeError("detect_anomaly: already active; use a new detect_anomaly()")
-        self._observing = observing(self)
-        self._observing.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._observing is not None
-        self._observing.__exit__(*exc_info)
-        self._observing = None
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         if not np.isfinite(out.data).all():

@@ -68,7 +68,7 @@ import numpy as np
 
 from tinygrad_lite import codegen, fastpath
 from tinygrad_lite.fastpath import MISS, Slot
-from tinygrad_lite.mode import _mode, observing
+from tinygrad_lite.mode import _mode
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tape import Tape, Var
@@ -227,7 +227,7 @@ class _Entry:
         start = {slot.var: slot.original.copy() for slot in slots}
         versions = [(s.tensor, s.tensor._version) for s in slots if not s.grad]
         try:
-            with tape, observing(tape):
+            with tape:
                 result = step(*args, **kwargs)
                 outputs = _Outputs(tape, slots, result)  # (while the tape knows its arrays)
         finally:

@@ -76,13 +76,30 @@ class Observer:
 
     ``forward`` is called after each op's forward, ``backward`` after each backward step,
     with the Function node, its inputs (Tensors) or output gradient, and the result.
+    ``with observer:`` watches the ops of the thread that enters it, for the block; one
+    observer watches one block at a time.
     """
+
+    _active = False  # True inside its with block
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         pass
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
         pass
+
+    def __enter__(self) -> Any:
+        if self._active:
+            raise RuntimeError(
+                f"{type(self).__name__}: already active in a with block; use a new one"
+            )
+        self._active = True
+        _mode.observers = (*_mode.observers, self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.observers = tuple(o for o in _mode.observers if o is not self)
+        self._active = False
 
 
 class _ThreadMode(threading.local):
@@ -142,17 +159,3 @@ class enable_grad(_SetGradMode):  # noqa: N801 (PyTorch's name)
     """Switch recording back on inside a ``no_grad()`` block."""
 
     enabled = True
-
-
-class observing:  # noqa: N801 (a context manager, named like the others)
-    """Report every op in this thread to ``observer`` while the block runs."""
-
-    def __init__(self, observer: Observer) -> None:
-        self.observer = observer
-
-    def __enter__(self) -> Observer:
-        _mode.observers = (*_mode.observers, self.observer)
-        return self.observer
-
-    def __exit__(self, *exc_info: object) -> None:
-        _mode.observers = tuple(o for o in _mode.observers if o is not self.observer)

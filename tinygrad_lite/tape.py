@@ -158,10 +158,12 @@ class Tape(Observer):
         self._last_label: tuple[Any, ...] = ()
 
     def __enter__(self) -> Tape:
+        """Record this thread's numpy calls on Traced arrays, and watch its ops (Observer)."""
         self._previous = activate(self)
-        return self
+        return super().__enter__()
 
     def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)
         activate(self._previous)
         # A Traced array the step kept (an optimizer's momentum buffer) lives on as a plain
         # one: it no longer points at the tape, which can then go with its arrays.

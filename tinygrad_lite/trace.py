@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.labels import argument_names, lookup, name_table, rules
-from tinygrad_lite.mode import Observer, observing
+from tinygrad_lite.mode import Observer
 
 VALUE_INDENT = " " * 6
 
@@ -83,21 +83,8 @@ class Trace(Observer):
         # Per op node traced forward: the node (kept, so its id stays unique), its
         # forward step, the name of its output, and a copy of the output if values are kept.
         self._nodes: dict[int, tuple[Any, int, str, np.ndarray | None]] = {}
-        self._observing: observing | None = None
 
     # ------------------------------------------------------------------ observing
-
-    def __enter__(self) -> Trace:
-        if self._observing is not None:
-            raise RuntimeError("trace: this trace is already recording; start a new trace()")
-        self._observing = observing(self)
-        self._observing.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._observing is not None
-        self._observing.__exit__(*exc_info)
-        self._observing = None
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         step = len(self.records)
