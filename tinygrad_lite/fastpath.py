@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.codegen import Program
-from tinygrad_lite.mode import _mode
+from tinygrad_lite.mode import _QUIET, _mode, _reset_state, _set_state
 from tinygrad_lite.tensor import Tensor
 
 MISS = object()  # what the fast path returns when a guard fails
@@ -285,39 +285,3 @@ def _signature(signature: inspect.Signature, env: dict[str, Any]) -> tuple[str, 
         parameters.append("/")
     args = f"({', '.join(positional)}{',' if len(positional) == 1 else ''})"
     return ", ".join(parameters), f"{args}, {{{', '.join(keyword)}}}"
-
-
-def _quiet_state() -> tuple[Any, Callable[[Any], Any], Callable[[Any], None]]:
-    """How the fast path turns numpy's floating-point warnings off around the program.
-
-    IEEE results without RuntimeWarnings, as everywhere in tinygrad_lite (mode.fp_quiet).
-    numpy keeps its error state in a context variable; setting it to a state made once
-    costs about 0.1 us, against 0.8 us for np.errstate, which builds the state at every
-    call: on the seed's single neuron (a 5 us step) that is a tenth of the step. This uses
-    two names private to numpy 2; with another numpy, np.errstate does the same.
-    """
-    try:
-        from numpy._core._multiarray_umath import (  # type: ignore[import-not-found]
-            _make_extobj,
-        )
-        from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
-            _extobj_contextvar,
-        )
-
-        quiet = _make_extobj(all="ignore")
-        return quiet, _extobj_contextvar.set, _extobj_contextvar.reset
-    except (ImportError, AttributeError, TypeError):
-        return None, _enter_errstate, _exit_errstate
-
-
-def _enter_errstate(state: Any) -> Any:
-    errstate = np.errstate(all="ignore")
-    errstate.__enter__()
-    return errstate
-
-
-def _exit_errstate(errstate: Any) -> None:
-    errstate.__exit__(None, None, None)
-
-
-_QUIET, _set_state, _reset_state = _quiet_state()
