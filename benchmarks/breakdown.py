@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
 from tinygrad_lite import nn
-from tinygrad_lite.mode import Observer, fp_quiet, observing
+from tinygrad_lite.mode import Observer, fp_quiet
 
 ROUNDS = 31
 CALLS = 300
@@ -91,7 +91,7 @@ class _Recorder(Observer):
 def recorded_rules(impl: FrameworkXor) -> Callable[[], None]:
     """The backward rules of one step, to call again on the same arrays."""
     recorder = _Recorder()
-    with observing(recorder):  # the graph is kept: matmul's rule asks its inputs about grads
+    with recorder:  # the graph is kept: matmul's rule asks its inputs about grads
         nn.sse_loss(impl.model(impl.inputs), impl.targets).backward(retain_graph=True)
 
     def run() -> None:

@@ -97,13 +97,9 @@ def grad(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Callab
 
 def _uses_other_tensors(out: Tensor, own: set[int]) -> bool:
     """Whether ``out`` was computed from a tensor that requires grad, other than ``own``."""
-    for t in engine.toposort(out):
-        for x in t._ctx.inputs:
-            # Every tensor that requires grad comes from a leaf that does: checking the
-            # leaves finds them all.
-            if x._ctx is None and x.requires_grad and id(x) not in own:
-                return True
-    return False
+    # Every tensor that requires grad comes from a leaf that does: checking the leaves
+    # finds them all.
+    return any(x._ctx is None and x.requires_grad and id(x) not in own for x in engine.graph(out))
 
 
 def _check_argnums(argnums: Any) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ Only this module adds gradients; the rules just return them.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,11 +25,12 @@ FREED = (
 )
 
 
-def toposort(root: Tensor) -> list[Tensor]:
-    """The Tensors computed on the way to ``root`` (leaves left out), each after its inputs.
+def graph(root: Tensor) -> list[Tensor]:
+    """Every Tensor behind ``root``, leaves included, each after its inputs.
 
-    An iterative depth-first search, so that a chain of any length needs no recursion: a
-    Tensor goes into the order once every input it was computed from is in it.
+    An iterative depth-first search that visits inputs in order, so the order is the same
+    for the same computation (graph pictures number their nodes by it) and no chain is too
+    long for it (a recursive walk would hit Python's limit near 1 000 ops).
     """
     order: list[Tensor] = []
     visited = {root}  # Tensors hash by identity (they define no ==)
@@ -36,7 +38,7 @@ def toposort(root: Tensor) -> list[Tensor]:
     while stack:
         t, inputs = stack[-1]
         for x in inputs:
-            if x._ctx is not None and x not in visited:
+            if x not in visited:
                 visited.add(x)
                 stack.append((x, iter(_inputs(x))))
                 break
@@ -47,10 +49,11 @@ def toposort(root: Tensor) -> list[Tensor]:
 
 
 def _inputs(t: Tensor) -> tuple[Tensor, ...]:
-    inputs = t._ctx.inputs
-    if inputs is None:
+    if t._ctx is None:
+        return ()
+    if t._ctx.inputs is None:
         raise RuntimeError(FREED)
-    return inputs
+    return t._ctx.inputs
 
 
 @fp_quiet()
@@ -63,33 +66,59 @@ def backward(
     scalar loss). Returns (leaf, gradient) pairs; the caller decides where they go
     (``Tensor.backward`` adds them to ``.grad``, ``tl.grad`` returns them). Gradients are
     numpy arrays, or Tensors when ``create_graph`` records the backward pass itself.
+
+    The Tensors to visit wait in a heap, the one whose node was made last on top (the
+    highest sequence number, see ``Function``): every Tensor computed from it was made
+    after it and has been visited already, so its gradient is complete when it comes off.
     """
     if root._ctx is None:
         return [(root, grad)]
-    order = toposort(root)
     grads = {root: grad}  # the gradient so far, per Tensor
+    waiting = [(-root._ctx.seq, root)]  # sequence numbers are unique: Tensors never compared
     with enable_grad() if create_graph else _nothing:
-        for t in reversed(order):
+        while waiting:
+            t = heappop(waiting)[1]
             fn = t._ctx
-            grad = grads.pop(t, None)
-            if grad is not None:  # None: every rule that could reach t returned None
-                for x, dx in zip(fn.inputs, _input_grads(fn, t, grad, create_graph)):
-                    if dx is None or not x.requires_grad:
-                        continue
-                    # getattr: a rule that returns a number or a list gets this message too.
-                    if getattr(dx, "shape", None) != x.data.shape:
-                        raise RuntimeError(
-                            f"{fn.name}: backward returned {_describe(dx)} for an input of "
-                            f"shape {x.data.shape}; each gradient must be an array (a Tensor "
-                            f"under create_graph) of its input's shape, or None"
-                        )
-                    if x in grads:
-                        grads[x] = grads[x] + dx
-                    else:
-                        grads[x] = dx
+            inputs = fn.inputs
+            if inputs is None:
+                raise RuntimeError(FREED)
+            if [x._version for x in inputs] != fn.versions:
+                raise _changed_in_place(fn)
+            grad = grads.pop(t)
+            if create_graph:
+                input_grads = fn.backward(grad, *inputs, t)
+            else:
+                input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(inputs):
+                raise RuntimeError(
+                    f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
+                    f"{len(inputs)} input(s); it must return one per input (None where there "
+                    f"is none)"
+                )
+            if _mode.observers:
+                for observer in _mode.observers:
+                    observer.backward(fn, grad, input_grads)
+            for x, dx in zip(inputs, input_grads):
+                if dx is None or not x.requires_grad:
+                    continue
+                # getattr: a rule that returns a number or a list gets this message too.
+                if getattr(dx, "shape", None) != x.data.shape:
+                    raise RuntimeError(
+                        f"{fn.name}: backward returned {_describe(dx)} for an input of "
+                        f"shape {x.data.shape}; each gradient must be an array (a Tensor "
+                        f"under create_graph) of its input's shape, or None"
+                    )
+                if x in grads:
+                    grads[x] = grads[x] + dx
+                else:
+                    grads[x] = dx
+                    if x._ctx is not None:  # a leaf has nothing to visit
+                        heappush(waiting, (-x._ctx.seq, x))
             if not retain_graph:
                 fn.inputs = None  # frees the graph behind t as soon as it is used
-    # Every Tensor in the order was popped above: what is left are the leaves.
+    # Every Tensor that was visited was popped above: what is left are the leaves.
     if create_graph:
         return list(grads.items())
     return _owned(grads)
@@ -118,28 +147,6 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned
-
-
-def _input_grads(fn: Any, t: Tensor, grad: Any, create_graph: bool) -> tuple[Any, ...]:
-    """Run the rule of ``fn`` (the op that made ``t``): one gradient per input."""
-    inputs = fn.inputs
-    if [x._version for x in inputs] != fn.versions:
-        raise _changed_in_place(fn)
-    if create_graph:
-        input_grads = fn.backward(grad, *inputs, t)
-    else:
-        input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(inputs):
-        raise RuntimeError(
-            f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
-            f"{len(inputs)} input(s); it must return one per input (None where there is none)"
-        )
-    if _mode.observers:
-        for observer in _mode.observers:
-            observer.backward(fn, grad, input_grads)
-    return input_grads
 
 
 def _changed_in_place(fn: Any) -> RuntimeError:

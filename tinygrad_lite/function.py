@@ -37,6 +37,7 @@ whichever kind of value it was given.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,15 +52,22 @@ class Function:
     """Base class of every differentiable operation.
 
     An instance is one node of the graph: ``apply`` creates it, runs ``forward`` and, when a
-    gradient will be needed, keeps the input Tensors (``inputs``) and their version numbers
-    (``versions``) so that the engine can run ``backward`` later. Subclasses keep whatever
-    else their backward needs (a mask, a shape) as attributes set in ``forward``.
+    gradient will be needed, keeps the input Tensors (``inputs``), their version numbers
+    (``versions``) and the node's sequence number (``seq``), so that the engine can run
+    ``backward`` later. Subclasses keep whatever else their backward needs (a mask, a shape)
+    as attributes set in ``forward``.
+
+    Sequence numbers count the recorded nodes in the order they were made. A node's inputs
+    were all computed before it, so each has a smaller number than every node that used
+    it: the engine visits nodes from the highest number down (PyTorch's engine does the
+    same).
     """
 
-    __slots__ = ("inputs", "versions")
+    __slots__ = ("inputs", "versions", "seq")
 
     inputs: tuple[Tensor, ...] | None
     versions: list[int]
+    seq: int
 
     def forward(self, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -107,6 +115,7 @@ class Function:
                 if x.requires_grad:
                     fn.inputs = inputs
                     fn.versions = [x._version for x in inputs]
+                    fn.seq = next(_sequence)
                     out.requires_grad = True
                     out._ctx = fn
                     break
@@ -114,6 +123,10 @@ class Function:
             for observer in _mode.observers:
                 observer.forward(fn, inputs, out)
         return out
+
+
+# next() on a count is one C call, atomic under the GIL: numbers stay unique across threads.
+_sequence = itertools.count()
 
 
 def run(fn_type: type[Function], value: Any, **params: Any) -> Any:

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_lite.engine import graph
 from tinygrad_lite.labels import argument_names, lookup, name_table, number
 
 if TYPE_CHECKING:
@@ -79,7 +80,10 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
     Raises ``RuntimeError`` if ``backward()`` already freed part of the graph.
     """
     labels = name_table(names)
-    order = _tensors_in_order(tensor)
+    try:
+        order = graph(tensor)
+    except RuntimeError:  # the engine's message speaks of backward(): this one of drawing
+        raise RuntimeError(FREED) from None
     index = {id(t): i for i, t in enumerate(order)}
     lines = [
         "digraph tinygrad_lite {",
@@ -144,36 +148,6 @@ def render(dot: str, path: str | os.PathLike[str]) -> Path:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _tensors_in_order(root: Tensor) -> list[Tensor]:
-    """Every tensor behind ``root``, leaves included, each after its inputs.
-
-    An iterative depth-first search that visits inputs in order, so the order (and the
-    node ids made from it) is the same for the same computation, and no chain is too long.
-    """
-    order: list[Tensor] = []
-    visited = {id(root)}
-    stack = [(root, iter(_inputs(root)))]
-    while stack:
-        t, inputs = stack[-1]
-        for x in inputs:
-            if id(x) not in visited:
-                visited.add(id(x))
-                stack.append((x, iter(_inputs(x))))
-                break
-        else:  # every input of t is in the order
-            stack.pop()
-            order.append(t)
-    return order
-
-
-def _inputs(t: Tensor) -> tuple[Tensor, ...]:
-    if t._ctx is None:
-        return ()
-    if t._ctx.inputs is None:
-        raise RuntimeError(FREED)
-    return t._ctx.inputs
 
 
 def _tensor_attributes(t: Tensor, labels: dict[int, str], is_output: bool) -> str:
