@@ -111,9 +111,9 @@ def test_optimizers_take_any_iterable_of_tensors() -> None:
 
 
 def test_a_step_enters_np_errstate_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # step() switches numpy's warnings off once for all parameters (fp_quiet decorates it
-    # with an errstate made once, at import): the in-place updates inside make no errstate
-    # of their own, and an update that overflows does so quietly (pytest fails on a warning).
+    # step() switches numpy's warnings off once for all parameters (fp_quiet sets a state
+    # made once, at import): the updates inside make no errstate of their own, and an
+    # update that overflows does so quietly (pytest fails on a warning).
     ws = [Tensor([1e308, 2.0], requires_grad=True) for _ in range(3)]
     made = []
     errstate = np.errstate
@@ -191,3 +191,21 @@ def test_bad_sgd_settings_are_clear_errors(kwargs: Any, error: type, match: str)
 def test_bad_adam_settings_are_clear_errors(kwargs: Any, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         optim.Adam([W], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ws: optim.SGD(ws, lr=0.1),
+        lambda ws: optim.SGD(ws, lr=0.1, momentum=0.9),
+        lambda ws: optim.Adam(ws),
+    ],
+)
+@pytest.mark.parametrize("grad", [Tensor([1.0, 2.0, 3.0]), Tensor(1.0), np.ones(2), 1.0])
+def test_a_grad_set_by_hand_that_cannot_update_is_a_clear_error(make: Any, grad: Any) -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    opt = make([w])
+    w.grad = grad
+    with pytest.raises(ValueError, match=r"step: a parameter of shape \(2,\) has a \.grad of"):
+        opt.step()
+    assert w.data.tolist() == [1.0, 2.0] and w._version == 0

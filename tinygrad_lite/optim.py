@@ -8,10 +8,13 @@
 >>> w
 Tensor([0., 0.], requires_grad=True, grad=[ 2., -4.])
 
-Updates go through the Tensor's in-place methods (``p.sub_``) under ``no_grad``, which
-bump each parameter's version: a backward through a graph that saved the old value then
-raises instead of returning a stale gradient. A parameter whose ``.grad`` is None (the loss
-did not reach it) is left alone.
+An update changes each parameter's array in place and bumps its version, as the Tensor's
+in-place methods do: a backward through a graph that saved the old value then raises
+instead of returning a stale gradient. (The optimizers call the step those methods share,
+``Tensor._update``, directly: their parameters are leaves, checked when the optimizer was
+made, and each update is an array of its parameter's shape, checked here; the methods'
+own checks and ``no_grad`` would cost more than the update on a small network.) A
+parameter whose ``.grad`` is None (the loss did not reach it) is left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.mode import fp_quiet, no_grad
+from tinygrad_lite.mode import fp_quiet
 from tinygrad_lite.tensor import Tensor
 
 
@@ -55,28 +58,28 @@ class SGD(Optimizer):
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
-    # One fp_quiet for all parameters (sub_ would otherwise enter np.errstate per call).
+    # One fp_quiet for all parameters: lr * grad may overflow.
     @fp_quiet()
     def step(self) -> None:
         """Move every parameter that has a gradient one step down it."""
-        with no_grad():
-            lr = self.lr
-            if not self.momentum:  # the hot path of plain gradient descent
-                for p in self.params:
-                    grad = p.grad
-                    if grad is not None:
-                        p.sub_(lr * grad.data)
-                return
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                v = self.velocity[i]
-                if v is None:
-                    v = self.velocity[i] = p.grad.data.copy()
-                else:
-                    v *= self.momentum
-                    v += p.grad.data
-                p.sub_(lr * v)
+        lr = self.lr
+        if not self.momentum:  # the hot path of plain gradient descent
+            for p in self.params:
+                grad = p.grad
+                if grad is not None:
+                    p._update(np.subtract, lr * _gradient(self, p, grad))
+            return
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            grad = _gradient(self, p, p.grad)
+            v = self.velocity[i]
+            if v is None:
+                v = self.velocity[i] = grad.copy()
+            else:
+                v *= self.momentum
+                v += grad
+            p._update(np.subtract, lr * v)
 
 
 class Adam(Optimizer):
@@ -113,24 +116,35 @@ class Adam(Optimizer):
     def step(self) -> None:
         """One Adam update of every parameter that has a gradient."""
         beta1, beta2 = self.betas
-        with no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                m, v = self.m[i], self.v[i]
-                if m is None or v is None:
-                    m = self.m[i] = np.zeros_like(p.data)
-                    v = self.v[i] = np.zeros_like(p.data)
-                self.steps[i] += 1
-                t = self.steps[i]
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * g * g
-                m_hat = m / (1 - beta1**t)
-                v_hat = v / (1 - beta2**t)
-                p.sub_(self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = _gradient(self, p, p.grad)
+            m, v = self.m[i], self.v[i]
+            if m is None or v is None:
+                m = self.m[i] = np.zeros_like(p.data)
+                v = self.v[i] = np.zeros_like(p.data)
+            self.steps[i] += 1
+            t = self.steps[i]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            m_hat = m / (1 - beta1**t)
+            v_hat = v / (1 - beta2**t)
+            p._update(np.subtract, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+
+
+def _gradient(optimizer: Optimizer, p: Tensor, grad: Any) -> np.ndarray:
+    """``p.grad``'s array, or a clear error if it cannot update p (a ``.grad`` set by hand)."""
+    g = grad.data if isinstance(grad, Tensor) else None
+    if not isinstance(g, np.ndarray) or g.shape != p.data.shape:
+        got = f"shape {g.shape}" if isinstance(g, np.ndarray) else type(grad).__name__
+        raise ValueError(
+            f"{type(optimizer).__name__}.step: a parameter of shape {p.data.shape} has a "
+            f".grad of {got}; accepted: a Tensor of the parameter's shape"
+        )
+    return g
 
 
 def _check_params(name: str, params: Any) -> list[Tensor]:

@@ -253,11 +253,17 @@ class Tensor:
                 f"{op}: an operand of shape {other.shape} would change the shape {self.shape} "
                 f"of the tensor changed in place; accepted: shapes that broadcast to it"
             )
+        self._update(ufunc, other)
+        return self
+
+    def _update(self, ufunc: Any, other: np.ndarray) -> None:
+        """``ufunc(self.data, other, out=self.data)``, counted as a change: the step of an
+        in-place method once its checks passed, and an optimizer's update of a parameter
+        (a leaf it checked when it was made) by an array of the parameter's shape."""
         ufunc(self.data, other, out=self.data)
         # Every op that saved this tensor for its backward now sees a new version, and the
         # engine refuses to use the changed values (PyTorch's version counter).
         self._version += 1
-        return self
 
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
