@@ -72,13 +72,13 @@ class SGD(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            grad = _gradient(self, p, p.grad)
+            g = _gradient(self, p, p.grad)
             v = self.velocity[i]
             if v is None:
-                v = self.velocity[i] = grad.copy()
+                v = self.velocity[i] = g.copy()
             else:
                 v *= self.momentum
-                v += grad
+                v += g
             p._update(np.subtract, lr * v)
 
 
