@@ -506,8 +506,9 @@ def test_in_place_bumps_the_version(name: str) -> None:
     t = Tensor([1.0, 2.0])
     assert t._version == 0
     IN_PLACE[name](t)
+    first = t._version
     IN_PLACE[name](t)
-    assert t._version == 2
+    assert 0 < first < t._version  # each change dated later than the one before
 
 
 @pytest.mark.parametrize("name", IN_PLACE)
@@ -533,7 +534,7 @@ def test_in_place_on_a_leaf_that_requires_grad_only_under_no_grad(name: str) -> 
     assert w.tolist() == [1.0, 2.0] and w._version == 0
     with tl.no_grad():
         IN_PLACE[name](w)
-    assert w._version == 1 and w.tolist() != [1.0, 2.0]
+    assert w._version > 0 and w.tolist() != [1.0, 2.0]
 
 
 @pytest.mark.parametrize("name", IN_PLACE)
@@ -559,7 +560,7 @@ def test_backward_after_an_input_changed_in_place_names_the_op(
     with pytest.raises(
         RuntimeError,
         match=rf"^{op_name}: an input of shape \(2,\) was changed in place after the forward "
-        r"pass used it \(version 0, now 1\), so its gradient would be wrong",
+        r"pass used it, so its gradient would be wrong",
     ):
         out.backward()
 

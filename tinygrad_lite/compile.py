@@ -68,6 +68,7 @@ import numpy as np
 
 from tinygrad_lite import codegen, fastpath
 from tinygrad_lite.fastpath import MISS, Slot
+from tinygrad_lite.function import clock
 from tinygrad_lite.mode import _mode
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
@@ -283,13 +284,14 @@ class _Entry:
         versions: list[tuple[Tensor, int]],
     ) -> tuple[list[str], dict[str, Any]]:
         """Lines of the fast path that do what the step does besides changing arrays:
-        bump the versions its in-place updates bumped, set each ``.grad``."""
+        date the changes of its in-place updates (``Tensor._version``), set each ``.grad``."""
         env: dict[str, Any] = {}
         lines = []
         for j, (tensor, before) in enumerate(versions):
             if tensor._version != before:
                 env[f"T{j}"] = tensor
-                lines.append(f"T{j}._version += {tensor._version - before}")
+                env["clock"] = clock
+                lines.append(f"T{j}._version = next(clock)")
         names = fastpath.results(program)
         for j, (tensor, var) in enumerate(outputs.grads):
             env[f"G{j}"] = tensor

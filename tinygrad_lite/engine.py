@@ -82,8 +82,10 @@ def backward(
             inputs = fn.inputs
             if inputs is None:
                 raise RuntimeError(FREED)
-            if [x._version for x in inputs] != fn.versions:
-                raise _changed_in_place(fn)
+            seq = fn.seq
+            for x in inputs:
+                if x._version > seq:  # changed in place after fn was made (see Function)
+                    raise _changed_in_place(fn, x)
             grad = grads.pop(t)
             if create_graph:
                 input_grads = fn.backward(grad, *inputs, t)
@@ -149,14 +151,13 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
     return owned
 
 
-def _changed_in_place(fn: Any) -> RuntimeError:
-    """The error for a rule whose input was changed in place since the forward pass."""
-    x, version = next((x, v) for x, v in zip(fn.inputs, fn.versions) if x._version != v)
+def _changed_in_place(fn: Any, x: Tensor) -> RuntimeError:
+    """The error for a rule whose input ``x`` was changed in place since the forward pass."""
     return RuntimeError(
         f"{fn.name}: an input of shape {x.data.shape} was changed in place after the "
-        f"forward pass used it (version {version}, now {x._version}), so its gradient "
-        f"would be wrong; run backward() before changing it (an optimizer step, an "
-        f"in-place method), or compute the forward pass again"
+        f"forward pass used it, so its gradient would be wrong; run backward() before "
+        f"changing it (an optimizer step, an in-place method), or compute the forward pass "
+        f"again"
     )
 
 

@@ -13,7 +13,7 @@ seed's single neuron is about 15 small numpy calls, 5 us in all). For the XOR ne
             La0, ... = a0, ...
         if O2.weight is not P2 or ...: return MISS   # the parameter is still the model's
         r = run(a0, a1, a2, a3)           # under numpy's error state "ignore"
-        P2._version += 1 ...              # what the optimizer's in-place update counts
+        P2._version = next(clock) ...     # what the optimizer's in-place update dates
         G0.grad = H0 ...                  # the tensors holding the gradient buffers
         return from_op(r)
 

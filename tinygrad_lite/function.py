@@ -52,21 +52,22 @@ class Function:
     """Base class of every differentiable operation.
 
     An instance is one node of the graph: ``apply`` creates it, runs ``forward`` and, when a
-    gradient will be needed, keeps the input Tensors (``inputs``), their version numbers
-    (``versions``) and the node's sequence number (``seq``), so that the engine can run
-    ``backward`` later. Subclasses keep whatever else their backward needs (a mask, a shape)
-    as attributes set in ``forward``.
+    gradient will be needed, keeps the input Tensors (``inputs``) and the node's sequence
+    number (``seq``), so that the engine can run ``backward`` later. Subclasses keep
+    whatever else their backward needs (a mask, a shape) as attributes set in ``forward``.
 
-    Sequence numbers count the recorded nodes in the order they were made. A node's inputs
-    were all computed before it, so each has a smaller number than every node that used
-    it: the engine visits nodes from the highest number down (PyTorch's engine does the
-    same).
+    The sequence number is the next tick of ``clock``, which counts up for the whole
+    program. It orders the backward pass: a node's inputs were all computed before it, so
+    each has a smaller number than every node that used it, and the engine visits nodes
+    from the highest number down (PyTorch's engine does the same). It also dates the node
+    against in-place changes, which take their ticks from the same clock (``Tensor._version``
+    is the tick of a tensor's last change): an input changed after the node was made has
+    ``x._version > fn.seq``, and the engine refuses to run the rule on its new values.
     """
 
-    __slots__ = ("inputs", "versions", "seq")
+    __slots__ = ("inputs", "seq")
 
     inputs: tuple[Tensor, ...] | None
-    versions: list[int]
     seq: int
 
     def forward(self, *args: Any, **params: Any) -> np.ndarray:
@@ -114,8 +115,7 @@ class Function:
             for x in inputs:
                 if x.requires_grad:
                     fn.inputs = inputs
-                    fn.versions = [x._version for x in inputs]
-                    fn.seq = next(_sequence)
+                    fn.seq = next(clock)
                     out.requires_grad = True
                     out._ctx = fn
                     break
@@ -125,8 +125,10 @@ class Function:
         return out
 
 
-# next() on a count is one C call, atomic under the GIL: numbers stay unique across threads.
-_sequence = itertools.count()
+# The ticks that date nodes (Function.seq) and in-place changes (Tensor._version). It starts
+# at 1, so that 0 means "never changed". next() on a count is one C call, atomic under the
+# GIL: ticks stay unique across threads.
+clock = itertools.count(1)
 
 
 def run(fn_type: type[Function], value: Any, **params: Any) -> Any:

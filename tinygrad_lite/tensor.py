@@ -31,6 +31,7 @@ from tinygrad_lite.convert import (
     describe,
     to_array,
 )
+from tinygrad_lite.function import clock
 from tinygrad_lite.mode import _mode, fp_quiet
 from tinygrad_lite.shapes import (
     broadcast_shape,
@@ -71,7 +72,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
-        self._version = 0  # bumped by every in-place change
+        self._version = 0  # the tick of its last in-place change (see Function): none yet
 
     @classmethod
     def _from_op(cls, data: np.ndarray) -> Tensor:
@@ -236,7 +237,7 @@ class Tensor:
             raise ValueError(
                 f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
-        self._version += 1
+        self._version = next(clock)  # (see _update)
 
     @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
@@ -261,9 +262,10 @@ class Tensor:
         in-place method once its checks passed, and an optimizer's update of a parameter
         (a leaf it checked when it was made) by an array of the parameter's shape."""
         ufunc(self.data, other, out=self.data)
-        # Every op that saved this tensor for its backward now sees a new version, and the
-        # engine refuses to use the changed values (PyTorch's version counter).
-        self._version += 1
+        # Dated by the clock that dates the nodes: every node that saved this tensor for its
+        # backward is now older than the change, and the engine refuses to use the changed
+        # values (PyTorch's version counter, with ticks for counts).
+        self._version = next(clock)
 
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
