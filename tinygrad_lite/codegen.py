@@ -29,6 +29,9 @@ from tinygrad_lite.tape import Call, Scalar, Tape, Var
 AUGMENTED = {"add": "+=", "subtract": "-=", "multiply": "*=", "divide": "/=", "power": "**="}
 # ndarray methods that take out= (reductions), written ``x.mean(..., out=buffer)``.
 OUT_METHODS = ("sum", "max", "min", "prod", "mean", "any", "all")
+# numpy functions that write into out= (a C-contiguous buffer, as np.empty makes): the
+# matrix product of 2-D operands, which the ops compute with ndarray.dot (numpy's dot).
+OUT_FUNCTIONS = (np.dot,)
 # Those that are one ufunc reduction: ndarray.sum(x, ...) is np.add.reduce(x, ...) behind a
 # wrapper in Python, so the program calls the reduction itself, the same call.
 REDUCTIONS = {
@@ -127,7 +130,8 @@ class _Writer:
             target = call.target
             if not call.creates or call.kind == "view":
                 continue
-            if target in self.returned or call.kind == "function" or _layout(target) is None:
+            takes_out = call.kind != "function" or call.op in OUT_FUNCTIONS
+            if target in self.returned or not takes_out or _layout(target) is None:
                 self.fresh.add(target)
                 continue
             buffer = self.dying_operand(i, call, last_use) if elementwise(call) else None
@@ -357,7 +361,10 @@ class _Writer:
                 return (
                     f"{out} = {e(call.args[0])}.{call.op}({names.join(call.args[1:], call.kwargs)})"
                 )
-            return f"{out} = {call.op.__name__}({names.join(call.args, call.kwargs)})"
+            args = names.join(call.args, call.kwargs)
+            if not fresh and call.op in OUT_FUNCTIONS:
+                return f"{call.op.__name__}({args}, out={out})"
+            return f"{out} = {call.op.__name__}({args})"
         raise AssertionError(f"no line for {call!r}")
 
 

@@ -115,6 +115,10 @@ class Traced(np.ndarray):
     def ravel(self, *args: Any) -> Any:
         return _method(self, "ravel", args, {})
 
+    def dot(self, b: Any, out: Any = None) -> Any:
+        # ndarray.dot does not dispatch to __array_function__; np.dot, the same call, does.
+        return np.dot(self, b) if out is None else np.dot(self, b, out=out)
+
     def sum(self, *args: Any, **kwargs: Any) -> Any:
         return _method(self, "sum", args, kwargs)
 
