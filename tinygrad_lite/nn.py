@@ -415,7 +415,9 @@ class SSELoss(Function):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         error = target - pred
-        return np.asanyarray(0.5 * (error * error).sum())  # (see ops.Sum.forward)
+        # vdot: the sum of the squares in one call (BLAS's dot product), where error*error
+        # and sum() are two; on the seed's four samples it is half the time of the loss.
+        return np.asanyarray(0.5 * np.vdot(error, error))  # (see ops.Sum.forward)
 
     def backward(self, grad: Any, pred: Any, target: Any, out: Any) -> tuple[Any, Any]:
         error = target - pred
