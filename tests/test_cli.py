@@ -237,7 +237,7 @@ def test_trace_shows_one_step_op_by_op() -> None:
     assert lines[1].split()[:6] == ["step", "phase", "op", "inputs", "output", "rule"]
     phases = [line.split()[1] for line in lines[2:]]
     assert phases[0] == "forward" and phases[-1] == "backward"
-    assert " X (4, 2), 0.weight (2, 4) " in lines[2]
+    assert " affine " in lines[2] and " X (4, 2), 0.weight (2, 4), 0.bias (4,) " in lines[2]
     assert any("backward  tanh" in line and "dx = grad * (1 - out*out)" in line for line in lines)
     valued = run("trace", EXAMPLE, "--values").stdout
     assert "      grad = " in valued and "      out = " in valued

@@ -268,6 +268,51 @@ def test_linear_with_bias_computes_x_at_w_plus_b() -> None:
     assert np.array_equal(layer.bias.grad.data, [5.0, 5.0])
 
 
+@pytest.mark.parametrize("x_needs_grad", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_with_bias_is_one_node_with_the_compositions_bits(
+    x_needs_grad: bool, dtype: type
+) -> None:
+    # A batch of rows takes nn.Affine, one node; its value and gradients must be those of
+    # x @ w + b built from Matmul, Expand and Add, to the bit.
+    rng = np.random.default_rng(4)
+    w, b = rng.normal(size=(3, 2)).astype(dtype), rng.normal(size=2).astype(dtype)
+    x = rng.normal(size=(5, 3)).astype(dtype)
+    layer = nn.Linear.from_weights(w, b)
+    xs = [Tensor(x, requires_grad=x_needs_grad) for _ in range(2)]
+    fused = layer(xs[0])
+    assert fused._ctx.name == "affine"
+    w2, b2 = Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
+    composed = xs[1] @ w2 + b2
+    assert fused.data.tobytes() == composed.data.tobytes() and fused.dtype == composed.dtype
+    g = rng.normal(size=(5, 2)).astype(dtype)
+    fused.backward(g)
+    composed.backward(g)
+    assert layer.weight.grad.data.tobytes() == w2.grad.data.tobytes()
+    assert layer.bias.grad.data.tobytes() == b2.grad.data.tobytes()
+    if x_needs_grad:
+        assert xs[0].grad.data.tobytes() == xs[1].grad.data.tobytes()
+    else:
+        assert xs[0].grad is None
+
+
+def test_affine_gradients_pass_gradcheck_and_gradgradcheck() -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = (Tensor(rng.normal(size=s), requires_grad=True) for s in ((4, 3), (3, 2), (2,)))
+    assert tl.gradcheck(nn.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
+    assert tl.gradgradcheck(nn.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 5, 3)])
+def test_linear_on_a_single_row_or_a_batch_of_matrices_composes_the_ops(shape: tuple) -> None:
+    rng = np.random.default_rng(6)
+    layer = nn.Linear(3, 2, rng=rng)
+    x = rng.normal(size=shape)
+    out = layer(Tensor(x))
+    assert out._ctx.name == "add" and out.shape == (*shape[:-1], 2)
+    np.testing.assert_array_equal(out.data, x @ layer.weight.data + layer.bias.data)
+
+
 def test_linear_default_init_is_pytorchs_bound_and_repeatable() -> None:
     layer = nn.Linear(16, 8, rng=np.random.default_rng(0))
     assert layer.weight.shape == (16, 8) and layer.bias.shape == (8,)

@@ -209,3 +209,26 @@ def test_a_grad_set_by_hand_that_cannot_update_is_a_clear_error(make: Any, grad:
     with pytest.raises(ValueError, match=r"step: a parameter of shape \(2,\) has a \.grad of"):
         opt.step()
     assert w.data.tolist() == [1.0, 2.0] and w._version == 0
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_steps_without_a_new_array_the_size_of_a_parameter(momentum: float) -> None:
+    # lr * grad goes into an array the optimizer keeps: a new one at every step, freed at
+    # its end, made glibc return the memory and fault it back in at the next (W3 benchmark).
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.normal(size=(500, 500)), requires_grad=True)  # 2 MB
+    g = rng.normal(size=(500, 500))
+    opt = optim.SGD([w], lr=0.01, momentum=momentum)
+    w.grad = Tensor(g)
+    opt.step()  # the first step makes the arrays it keeps
+    expected = w.data - 0.01 * (g * momentum + g if momentum else g)
+    tracemalloc.start()
+    try:
+        opt.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000, peak
+    assert w.data.tobytes() == expected.tobytes()
