@@ -30,6 +30,7 @@ import numpy as np
 from tinygrad_lite import init
 from tinygrad_lite.function import Function
 from tinygrad_lite.mode import fp_quiet, no_grad
+from tinygrad_lite.ops import Matmul
 from tinygrad_lite.tensor import Tensor
 
 __all__ = [
@@ -280,12 +281,12 @@ class Linear(Module):
             )
 
     def forward(self, x: Any) -> Tensor:
-        if (
-            self.bias is not None
-            and isinstance(x, Tensor)
-            and x.data.shape[1:] == (self.in_features,)
-        ):
-            return Affine.apply(x, self.weight, self.bias)  # a batch of rows: one node
+        if isinstance(x, Tensor) and x.data.shape[1:] == (self.in_features,):
+            # A batch of rows, the usual input: one node, without the general matmul's
+            # handling of 1-D and batched operands.
+            if self.bias is None:
+                return Matmul.apply(x, self.weight)
+            return Affine.apply(x, self.weight, self.bias)
         out: Tensor = x @ self.weight  # an array or list x is taken as a constant
         if self.bias is not None:
             out = out + self.bias

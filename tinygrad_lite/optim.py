@@ -28,6 +28,10 @@ import numpy as np
 from tinygrad_lite.mode import fp_quiet
 from tinygrad_lite.tensor import Tensor
 
+# Bytes from which glibc serves a new array from the top of its heap or from the system
+# (M_MMAP_THRESHOLD's default, 128 KiB), not from blocks freed a moment ago.
+LARGE = 128 * 1024
+
 
 class Optimizer:
     """Holds the parameters (a list made from any iterable of Tensors) and clears grads."""
@@ -57,22 +61,20 @@ class SGD(Optimizer):
         self.lr = _check_number("SGD", "lr", lr, 0.0, math.inf)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
-        # lr * grad is written into an array kept per parameter, not into a new one at each
-        # step. On the MLP benchmark (W3) that new array, 1.6 MB for the first weight, was
-        # freed at the end of each step next to the gradient that zero_grad frees; glibc then
-        # gave the memory back to the system and took it again at the next step: 750 page
-        # faults, a fifth of the step.
+        # lr * grad of a large parameter, in an array kept for it (see _times_lr).
         self.scaled: list[np.ndarray | None] = [None] * len(self.params)
 
     # One fp_quiet for all parameters: lr * grad may overflow.
     @fp_quiet()
     def step(self) -> None:
         """Move every parameter that has a gradient one step down it."""
+        lr = self.lr
         if not self.momentum:  # the hot path of plain gradient descent
             for i, p in enumerate(self.params):
                 grad = p.grad
                 if grad is not None:
-                    p._update(np.subtract, self._times_lr(i, _gradient(self, p, grad)))
+                    g = _gradient(self, p, grad)
+                    p._update(np.subtract, lr * g if g.nbytes < LARGE else self._times_lr(i, g))
             return
         for i, p in enumerate(self.params):
             if p.grad is None:
@@ -84,10 +86,18 @@ class SGD(Optimizer):
             else:
                 v *= self.momentum
                 v += g
-            p._update(np.subtract, self._times_lr(i, v))
+            p._update(np.subtract, lr * v if v.nbytes < LARGE else self._times_lr(i, v))
 
     def _times_lr(self, i: int, g: np.ndarray) -> np.ndarray:
-        """``lr * g`` in parameter i's array (made anew if g's shape or dtype changed)."""
+        """``lr * g`` for a large g, in an array kept for parameter i (made anew if g's shape
+        or dtype changed), rather than in a new array at each step.
+
+        On the MLP benchmark (W3) the new array, 1.6 MB for the first weight, was freed at
+        the end of each step next to the gradient that zero_grad frees; glibc then gave the
+        memory back to the system and took it again, page by page, at the next step: 750
+        page faults, a fifth of the step. Small arrays come and go from memory that numpy
+        and glibc keep at hand, and a kept array would only cost a lookup.
+        """
         if type(g) is not np.ndarray:  # tl.compile's Traced arrays: a compiled step plans
             return self.lr * g  # every temporary's buffer itself (codegen.py)
         scaled = self.scaled[i]
