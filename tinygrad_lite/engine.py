@@ -73,57 +73,64 @@ def backward(
     """
     if root._ctx is None:
         return [(root, grad)]
+    if create_graph:
+        with enable_grad():  # the rules' operations on Tensors are recorded
+            return list(_gradients(root, grad, retain_graph, create_graph).items())
+    return _owned(_gradients(root, grad, retain_graph, create_graph))
+
+
+def _gradients(
+    root: Tensor, grad: Any, retain_graph: bool, create_graph: bool
+) -> dict[Tensor, Any]:
+    """The walk of ``backward``: the gradient of each leaf behind ``root``, by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
     waiting = [(-root._ctx.seq, root)]  # sequence numbers are unique: Tensors never compared
-    with enable_grad() if create_graph else _nothing:
-        while waiting:
-            t = heappop(waiting)[1]
-            fn = t._ctx
-            inputs = fn.inputs
-            if inputs is None:
-                raise RuntimeError(FREED)
-            seq = fn.seq
-            for x in inputs:
-                if x._version > seq:  # changed in place after fn was made (see Function)
-                    raise _changed_in_place(fn, x)
-            grad = grads.pop(t)
-            if create_graph:
-                input_grads = fn.backward(grad, *inputs, t)
-            else:
-                input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(inputs):
+    while waiting:
+        t = heappop(waiting)[1]
+        fn = t._ctx
+        inputs = fn.inputs
+        if inputs is None:
+            raise RuntimeError(FREED)
+        seq = fn.seq
+        for x in inputs:
+            if x._version > seq:  # changed in place after fn was made (see Function)
+                raise _changed_in_place(fn, x)
+        grad = grads.pop(t)
+        if create_graph:
+            input_grads = fn.backward(grad, *inputs, t)
+        else:
+            input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if len(input_grads) != len(inputs):
+            raise RuntimeError(
+                f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
+                f"{len(inputs)} input(s); it must return one per input (None where there "
+                f"is none)"
+            )
+        if _mode.observers:
+            for observer in _mode.observers:
+                observer.backward(fn, grad, input_grads)
+        for x, dx in zip(inputs, input_grads):
+            if dx is None or not x.requires_grad:
+                continue
+            # getattr: a rule that returns a number or a list gets this message too.
+            if getattr(dx, "shape", None) != x.data.shape:
                 raise RuntimeError(
-                    f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
-                    f"{len(inputs)} input(s); it must return one per input (None where there "
-                    f"is none)"
+                    f"{fn.name}: backward returned {_describe(dx)} for an input of "
+                    f"shape {x.data.shape}; each gradient must be an array (a Tensor "
+                    f"under create_graph) of its input's shape, or None"
                 )
-            if _mode.observers:
-                for observer in _mode.observers:
-                    observer.backward(fn, grad, input_grads)
-            for x, dx in zip(inputs, input_grads):
-                if dx is None or not x.requires_grad:
-                    continue
-                # getattr: a rule that returns a number or a list gets this message too.
-                if getattr(dx, "shape", None) != x.data.shape:
-                    raise RuntimeError(
-                        f"{fn.name}: backward returned {_describe(dx)} for an input of "
-                        f"shape {x.data.shape}; each gradient must be an array (a Tensor "
-                        f"under create_graph) of its input's shape, or None"
-                    )
-                if x in grads:
-                    grads[x] = grads[x] + dx
-                else:
-                    grads[x] = dx
-                    if x._ctx is not None:  # a leaf has nothing to visit
-                        heappush(waiting, (-x._ctx.seq, x))
-            if not retain_graph:
-                fn.inputs = None  # frees the graph behind t as soon as it is used
+            if x in grads:
+                grads[x] = grads[x] + dx
+            else:
+                grads[x] = dx
+                if x._ctx is not None:  # a leaf has nothing to visit
+                    heappush(waiting, (-x._ctx.seq, x))
+        if not retain_graph:
+            fn.inputs = None  # frees the graph behind t as soon as it is used
     # Every Tensor that was visited was popped above: what is left are the leaves.
-    if create_graph:
-        return list(grads.items())
-    return _owned(grads)
+    return grads
 
 
 def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
@@ -165,16 +172,3 @@ def _describe(dx: Any) -> str:
     if hasattr(dx, "shape"):
         return f"a gradient of shape {tuple(dx.shape)}"
     return f"a {type(dx).__name__} ({dx!r:.40}) instead of an array"
-
-
-class _Nothing:
-    """A context manager that does nothing (contextlib.nullcontext, without the allocation)."""
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc_info: object) -> None:
-        pass
-
-
-_nothing = _Nothing()
