@@ -69,3 +69,33 @@ def test_quiet_is_per_thread() -> None:
 
     run_other_thread()
     assert seen == [(False, "warn")]
+
+
+def test_without_numpys_private_names_np_errstate_does_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # fp_quiet sets numpy's error state through two names private to numpy 2; where they
+    # are missing, it falls back to np.errstate, with the same effect.
+    import builtins
+
+    from tinygrad_lite import mode
+
+    real_import = builtins.__import__
+
+    def without_private_names(name: str, *args: object, **kwargs: object) -> object:
+        if name in ("numpy._core._multiarray_umath", "numpy._core._ufunc_config"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", without_private_names)
+    state, set_state, reset_state = mode._quiet_state()
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    assert state is None and set_state is mode._enter_errstate
+    monkeypatch.setattr(mode, "_set_state", set_state)
+    monkeypatch.setattr(mode, "_reset_state", reset_state)
+    before = np.geterr()
+    value, quiet_inside, divide_inside = _log_of_zero()
+    assert value == -np.inf and quiet_inside and divide_inside == "ignore"
+    with fp_quiet():
+        assert np.geterr()["over"] == "ignore"
+    assert not _mode.quiet and np.geterr() == before
