@@ -68,13 +68,11 @@ class SGD(Optimizer):
     @fp_quiet()
     def step(self) -> None:
         """Move every parameter that has a gradient one step down it."""
-        lr = self.lr
         if not self.momentum:  # the hot path of plain gradient descent
             for i, p in enumerate(self.params):
                 grad = p.grad
                 if grad is not None:
-                    g = _gradient(self, p, grad)
-                    p._update(np.subtract, lr * g if g.nbytes < LARGE else self._times_lr(i, g))
+                    p._update(np.subtract, self._times_lr(i, _gradient(self, p, grad)))
             return
         for i, p in enumerate(self.params):
             if p.grad is None:
@@ -86,11 +84,11 @@ class SGD(Optimizer):
             else:
                 v *= self.momentum
                 v += g
-            p._update(np.subtract, lr * v if v.nbytes < LARGE else self._times_lr(i, v))
+            p._update(np.subtract, self._times_lr(i, v))
 
     def _times_lr(self, i: int, g: np.ndarray) -> np.ndarray:
-        """``lr * g`` for a large g, in an array kept for parameter i (made anew if g's shape
-        or dtype changed), rather than in a new array at each step.
+        """``lr * g``; for a large g, in an array kept for parameter i (made anew if g's
+        shape or dtype changed), rather than in a new array at each step.
 
         On the MLP benchmark (W3) the new array, 1.6 MB for the first weight, was freed at
         the end of each step next to the gradient that zero_grad frees; glibc then gave the
@@ -98,8 +96,10 @@ class SGD(Optimizer):
         page faults, a fifth of the step. Small arrays come and go from memory that numpy
         and glibc keep at hand, and a kept array would only cost a lookup.
         """
-        if type(g) is not np.ndarray:  # tl.compile's Traced arrays: a compiled step plans
-            return self.lr * g  # every temporary's buffer itself (codegen.py)
+        # (tl.compile's Traced arrays take a new array too: a compiled step plans every
+        # temporary's buffer itself, codegen.py.)
+        if g.nbytes < LARGE or type(g) is not np.ndarray:
+            return self.lr * g
         scaled = self.scaled[i]
         if scaled is None or scaled.shape != g.shape or scaled.dtype != g.dtype:
             scaled = self.scaled[i] = np.empty_like(g)
