@@ -68,7 +68,6 @@ import numpy as np
 
 from tinygrad_lite import codegen, fastpath
 from tinygrad_lite.fastpath import MISS, Slot
-from tinygrad_lite.function import clock
 from tinygrad_lite.mode import _mode
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
@@ -290,7 +289,6 @@ class _Entry:
         for j, (tensor, before) in enumerate(versions):
             if tensor._version != before:
                 env[f"T{j}"] = tensor
-                env["clock"] = clock
                 lines.append(f"T{j}._version = next(clock)")
         names = fastpath.results(program)
         for j, (tensor, var) in enumerate(outputs.grads):

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.codegen import Program
+from tinygrad_lite.function import clock
 from tinygrad_lite.mode import _QUIET, _mode, _reset_state, _set_state
 from tinygrad_lite.tensor import Tensor
 
@@ -115,6 +116,7 @@ def build(
         MISS=MISS,
         _mode=_mode,
         from_op=Tensor._from_op,
+        clock=clock,
         run=namespace[program.function],
         QUIET=_QUIET,
         set_state=_set_state,
