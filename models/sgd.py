@@ -1,4 +1,5 @@
-"""The training both seed networks share: gradient descent on ``sse_loss``, with autodiff.
+"""What both seed networks share: training by gradient descent on ``sse_loss``, with
+autodiff, and the model's predictions.
 
 One step is the visible loop of every PyTorch tutorial: ``zero_grad``, forward, loss,
 ``backward``, ``step``. ``train`` runs it for a number of epochs on one batch, as the seed
@@ -59,3 +60,9 @@ def step_function(model: nn.Module, lr: float = 1.0) -> Callable[[Tensor, Tensor
         return loss
 
     return step
+
+
+def predict(model: nn.Module, inputs: object) -> np.ndarray:
+    """The model's output for ``inputs`` (a nested list or array), as a numpy array."""
+    with tl.no_grad():  # nothing to differentiate: record no graph
+        return np.asarray(model(Tensor(inputs)).data)

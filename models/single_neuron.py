@@ -21,7 +21,8 @@ import numpy as np
 from numpy import array, dot, exp
 
 from models import sgd
-from tinygrad_lite import Tensor, nn, no_grad
+from models.sgd import predict  # the seed networks share it: module.predict(model, inputs)
+from tinygrad_lite import nn
 
 # The seed's data, exactly: ints, as the seed writes them (the model sees them as float64).
 X = array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]])
@@ -66,12 +67,6 @@ def manual_train(state: dict[str, np.ndarray], epochs: int = EPOCHS) -> dict[str
         delta = error * slope
         weights += dot(X.T, delta)
     return state
-
-
-def predict(model: nn.Module, inputs: object) -> np.ndarray:
-    """The model's output for ``inputs`` (a nested list or array), as a numpy array."""
-    with no_grad():  # nothing to differentiate: record no graph
-        return np.asarray(model(Tensor(inputs)).data)
 
 
 def main() -> None:

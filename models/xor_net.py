@@ -22,7 +22,8 @@ import numpy as np
 from numpy import array, dot, exp
 
 from models import sgd
-from tinygrad_lite import Tensor, nn, no_grad
+from models.sgd import predict  # the seed networks share it: module.predict(model, inputs)
+from tinygrad_lite import nn
 
 # The seed's data, exactly. The third input is always 1: it stands in for a bias.
 X = array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
@@ -96,12 +97,6 @@ def manual_train(
         w1 += dot(l1.T, l1_delta)  # 4x4 4x1  # adjust w1 according to loss
         w0 += dot(l0.T, l0_delta)
     return state
-
-
-def predict(model: nn.Module, inputs: object) -> np.ndarray:
-    """The model's output for ``inputs`` (a nested list or array), as a numpy array."""
-    with no_grad():  # nothing to differentiate: record no graph
-        return np.asarray(model(Tensor(inputs)).data)
 
 
 def main() -> None:
