@@ -8,8 +8,8 @@
 >>> w
 Tensor([0., 0.], requires_grad=True, grad=[ 2., -4.])
 
-An update changes each parameter's array in place and bumps its version, as the Tensor's
-in-place methods do: a backward through a graph that saved the old value then raises
+An update changes each parameter's array in place and dates the change (``_version``), as
+the Tensor's in-place methods do: a backward through a graph that saved the old value raises
 instead of returning a stale gradient. (The optimizers call the step those methods share,
 ``Tensor._update``, directly: their parameters are leaves, checked when the optimizer was
 made, and each update is an array of its parameter's shape, checked here; the methods'
