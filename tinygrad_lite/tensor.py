@@ -283,7 +283,7 @@ class Tensor:
         if self.requires_grad and _mode.enabled:
             raise RuntimeError(
                 f"{op}: a leaf that requires grad cannot be changed in place while operations "
-                f"are recorded; do it inside `with tl.no_grad():` (as optimizers do)"
+                f"are recorded; do it inside `with tl.no_grad():`"
             )
 
     # ------------------------------------------------------------------- backward
