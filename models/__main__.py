@@ -1,4 +1,4 @@
-"""``python -m models``: the same command line as ``tinygrad-lite`` (see models/cli.py)."""
+"""``python -m models``: the same command line as ``tinygrad-lite`` (see models/cli/)."""
 
 import sys
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import nn
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
 
 
 @dataclass

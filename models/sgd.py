@@ -14,7 +14,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor, nn, optim
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
 
 
 def train(

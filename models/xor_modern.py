@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_lite import Tensor, nn, no_grad, optim
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])  # the seed's XOR inputs, without the constant 1
 y = np.array([[0, 1, 1, 0]]).T

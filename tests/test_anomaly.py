@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite.mode import _mode
+from tinygrad_lite.grad_mode import _mode
 
 
 def test_log_of_zero_is_caught_in_forward() -> None:

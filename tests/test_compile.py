@@ -22,10 +22,10 @@ import pytest
 import tinygrad_lite as tl
 from models import cli, compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor, nn, optim
-from tinygrad_lite import tape as tape_module
 from tinygrad_lite.compile import CompiledStep, DataDependentError
+from tinygrad_lite.compile import tape as tape_module
 from tinygrad_lite.function import clock
-from tinygrad_lite.mode import Observer
+from tinygrad_lite.grad_mode import Observer
 
 ROOT = Path(__file__).resolve().parent.parent
 Setup = tuple[Callable[..., Any], list[Tensor], tuple[Any, ...]]

@@ -1,4 +1,4 @@
-"""models.config: a network declared in TOML, read and checked before anything is built."""
+"""models.cli.config: a network declared in TOML, read and checked before anything is built."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.config import ConfigError, load
+from models.cli.config import ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 

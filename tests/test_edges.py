@@ -3,7 +3,7 @@ backward, and never a numpy warning. docs/ops.md ("Conventions at the edges") li
 
 Each case runs under ``np.errstate(all="raise")``: numpy would raise FloatingPointError
 at the first division by zero, overflow or invalid operation unless the framework itself
-silences it (``mode.fp_quiet``), so a passing case proves the silence is ours.
+silences it (``grad_mode.fp_quiet``), so a passing case proves the silence is ours.
 """
 
 from __future__ import annotations

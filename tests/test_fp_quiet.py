@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from tinygrad_lite.mode import _mode, fp_quiet
+from tinygrad_lite.grad_mode import _mode, fp_quiet
 
 
 @fp_quiet()
@@ -78,7 +78,7 @@ def test_without_numpys_private_names_np_errstate_does_the_same(
     # are missing, it falls back to np.errstate, with the same effect.
     import builtins
 
-    from tinygrad_lite import mode
+    from tinygrad_lite import grad_mode
 
     real_import = builtins.__import__
 
@@ -88,11 +88,11 @@ def test_without_numpys_private_names_np_errstate_does_the_same(
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", without_private_names)
-    state, set_state, reset_state = mode._quiet_state()
+    state, set_state, reset_state = grad_mode._quiet_state()
     monkeypatch.setattr(builtins, "__import__", real_import)
-    assert state is None and set_state is mode._enter_errstate
-    monkeypatch.setattr(mode, "_set_state", set_state)
-    monkeypatch.setattr(mode, "_reset_state", reset_state)
+    assert state is None and set_state is grad_mode._enter_errstate
+    monkeypatch.setattr(grad_mode, "_set_state", set_state)
+    monkeypatch.setattr(grad_mode, "_reset_state", reset_state)
     before = np.geterr()
     value, quiet_inside, divide_inside = _log_of_zero()
     assert value == -np.inf and quiet_inside and divide_inside == "ignore"

@@ -13,7 +13,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor
-from tinygrad_lite.mode import Observer
+from tinygrad_lite.grad_mode import Observer
 
 
 class _Gradients(Observer):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite import serialization
+from tinygrad_lite.nn import serialization
 
 STATE = {"0.weight": np.arange(6.0).reshape(2, 3), "0.bias": np.array([1.0, -2.0])}
 

@@ -1,11 +1,12 @@
-"""models.jobs: the built-in models train exactly as their own modules do."""
+"""models.cli.jobs: the built-in models train exactly as their own modules do."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models import jobs, single_neuron, xor_modern, xor_net
+from models import single_neuron, xor_modern, xor_net
+from models.cli import jobs
 
 
 @pytest.mark.parametrize(

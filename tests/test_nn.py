@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite import Tensor, init, nn
+from tinygrad_lite import Tensor, init, nn, ops
 
 
 def seed_weights(*shapes: tuple[int, int]) -> list[np.ndarray]:
@@ -273,7 +273,7 @@ def test_linear_with_bias_computes_x_at_w_plus_b() -> None:
 def test_linear_with_bias_is_one_node_with_the_compositions_bits(
     x_needs_grad: bool, dtype: type
 ) -> None:
-    # A batch of rows takes nn.Affine, one node; its value and gradients must be those of
+    # A batch of rows takes ops.Affine, one node; its value and gradients must be those of
     # x @ w + b built from Matmul, Expand and Add, to the bit.
     rng = np.random.default_rng(4)
     w, b = rng.normal(size=(3, 2)).astype(dtype), rng.normal(size=2).astype(dtype)
@@ -299,8 +299,8 @@ def test_linear_with_bias_is_one_node_with_the_compositions_bits(
 def test_affine_gradients_pass_gradcheck_and_gradgradcheck() -> None:
     rng = np.random.default_rng(5)
     x, w, b = (Tensor(rng.normal(size=s), requires_grad=True) for s in ((4, 3), (3, 2), (2,)))
-    assert tl.gradcheck(nn.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
-    assert tl.gradgradcheck(nn.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
+    assert tl.gradcheck(ops.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
+    assert tl.gradgradcheck(ops.Affine.apply, x, w, b, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 5, 3)])

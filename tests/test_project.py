@@ -14,35 +14,94 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tinygrad_lite"
 
-# Each module of the package and its layer: a module may import only from lower layers.
-# models -> nn/optim -> tensor -> ops/engine -> numpy (docs/design.md explains the order).
-LAYERS = {
-    "mode": 0,
-    "shapes": 0,
-    "convert": 1,
-    "traced": 0,
-    "function": 1,
-    "engine": 1,
-    "ops": 2,
-    "tape": 2,
-    "passes": 3,
-    "codegen": 4,
-    "fastpath": 5,
-    "tensor": 3,
-    "autograd": 4,
-    "gradcheck": 5,
-    "init": 4,
-    "nn": 5,
-    "serialization": 5,
-    "labels": 4,
-    "viz": 5,
-    "trace": 5,
-    "anomaly": 5,
-    "optim": 6,
-    "testing": 6,
-    "compile": 7,
-    "__init__": 9,
+# Imports point down. The folders are the layers, from the bottom:
+#   the core      tinygrad_lite/*.py and tinygrad_lite/ops/: Tensor, Function, the engine
+#   nn, optim     tinygrad_lite/nn/, tinygrad_lite/optim/: built from the core's Tensor ops
+#   the tools     tinygrad_lite/tools/: watch the core (trace, viz, anomaly, gradcheck)
+#   the compiler  tinygrad_lite/compile/: records and replays steps of all of the above
+#   the package   tinygrad_lite/__init__.py: the public names
+#   the networks  models/*.py
+#   the CLI       models/cli/
+# A module may import from a lower layer, and inside its own layer from a module of lower
+# rank (RANKS; a file not listed has rank 0, so two such files cannot import each other).
+# docs/design.md explains the order.
+BANDS = ("core", "nn/optim", "tools", "compile", "package", "networks", "cli")
+RANKS = {
+    # the core
+    "tinygrad_lite.grad_mode": 0,
+    "tinygrad_lite.shapes": 0,
+    "tinygrad_lite.convert": 1,
+    "tinygrad_lite.function": 1,
+    "tinygrad_lite.engine": 1,
+    "tinygrad_lite.ops.elementwise": 2,
+    "tinygrad_lite.ops.movement": 2,
+    "tinygrad_lite.ops.matmul": 2,
+    "tinygrad_lite.ops.losses": 2,
+    "tinygrad_lite.ops.reductions": 3,
+    "tinygrad_lite.ops": 4,
+    "tinygrad_lite.tensor": 5,
+    "tinygrad_lite.autograd": 6,
+    # nn and optim
+    "tinygrad_lite.nn.init": 0,
+    "tinygrad_lite.nn.module": 1,
+    "tinygrad_lite.nn.losses": 1,
+    "tinygrad_lite.nn.serialization": 1,
+    "tinygrad_lite.optim.optimizers": 1,
+    "tinygrad_lite.nn.layers": 2,
+    "tinygrad_lite.nn": 3,
+    "tinygrad_lite.optim": 3,
+    # the tools
+    "tinygrad_lite.tools.labels": 0,
+    "tinygrad_lite.tools.gradcheck": 0,
+    "tinygrad_lite.tools.testing": 0,
+    "tinygrad_lite.tools.trace": 1,
+    "tinygrad_lite.tools.anomaly": 1,
+    "tinygrad_lite.tools.viz": 1,
+    "tinygrad_lite.tools": 2,
+    # the compiler, in the order a recording goes
+    "tinygrad_lite.compile.traced": 0,
+    "tinygrad_lite.compile.tape": 1,
+    "tinygrad_lite.compile.passes": 2,
+    "tinygrad_lite.compile.codegen": 3,
+    "tinygrad_lite.compile.fastpath": 4,
+    "tinygrad_lite.compile.step": 5,
+    "tinygrad_lite.compile": 6,
+    # the command line
+    "models.cli.config": 0,
+    "models.cli.jobs": 1,
+    "models.cli.cli": 2,
+    "models.cli": 3,
+    "models.__main__": 4,
 }
+
+
+def _module_name(path: Path) -> str:
+    """``tinygrad_lite.ops.matmul`` for tinygrad_lite/ops/matmul.py, ``tinygrad_lite.ops``
+    for its __init__.py."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _band(module: str) -> int:
+    """The layer of a module of the package or of models, found from its folder."""
+    parts = module.split(".")
+    if parts[0] == "models":
+        command_line = parts[1:2] == ["cli"] or module == "models.__main__"
+        return BANDS.index("cli" if command_line else "networks")
+    if module == "tinygrad_lite":
+        return BANDS.index("package")
+    folder = parts[1]
+    if folder in ("nn", "optim"):
+        return BANDS.index("nn/optim")
+    if folder in ("tools", "compile"):
+        return BANDS.index(folder)
+    return BANDS.index("core")  # a file at the top of the package, or ops/
+
+
+def _layer(module: str) -> tuple[int, int]:
+    return _band(module), RANKS.get(module, 0)
 
 
 def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
@@ -59,17 +118,24 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return nodes
 
 
-def _package_imports(path: Path) -> list[tuple[str, int]]:
-    """(imported tinygrad_lite module, line) for every import that runs in ``path``."""
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _package_imports(source: str, where: str) -> list[tuple[str, int]]:
+    """(imported module of tinygrad_lite or models, line) for every import that runs in
+    ``source``; ``from tinygrad_lite.nn import init`` imports the module nn.init."""
     found = []
-    for node in _runtime_nodes(ast.parse(path.read_text())):
+    for node in _runtime_nodes(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            assert not any(a.name == "*" for a in node.names), f"{path.name}: star import"
+            assert not any(a.name == "*" for a in node.names), f"{where}: star import"
             module = node.module or ""
-            if module == "tinygrad_lite":
-                found += [(f"tinygrad_lite.{a.name}", node.lineno) for a in node.names]
-            elif module.startswith("tinygrad_lite") or module.startswith("models"):
-                found.append((module, node.lineno))
+            if module.split(".")[0] not in ("tinygrad_lite", "models"):
+                continue
+            for alias in node.names:
+                submodule = f"{module}.{alias.name}"
+                found.append((submodule if _is_module(submodule) else module, node.lineno))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in ("tinygrad_lite", "models"):
@@ -77,19 +143,47 @@ def _package_imports(path: Path) -> list[tuple[str, int]]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def _upward_imports(module: str, source: str) -> list[str]:
+    """What is wrong with the imports of ``module`` (whose code is ``source``)."""
+    wrong = []
+    for target, line in _package_imports(source, module):
+        where = f"{module}:{line} imports {target}"
+        if module.startswith("tinygrad_lite") and target.startswith("models"):
+            wrong.append(f"{where}: the framework never imports the networks")
+        elif module.startswith("tinygrad_lite") and target == "tinygrad_lite":
+            if module != "tinygrad_lite":
+                wrong.append(f"{where}, the package root")
+        elif _layer(target) >= _layer(module) and not (
+            module.startswith("models") and target == "tinygrad_lite"
+        ):
+            wrong.append(
+                f"{where}, which is not below it ({BANDS[_band(target)]} rank "
+                f"{RANKS.get(target, 0)}, against {BANDS[_band(module)]} rank "
+                f"{RANKS.get(module, 0)})"
+            )
+    return wrong
+
+
+SOURCES = sorted([*PACKAGE.rglob("*.py"), *(ROOT / "models").rglob("*.py")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_imports_point_down(path: Path) -> None:
-    name = path.stem
-    assert name in LAYERS, f"{path.name} has no layer in LAYERS: add it where it belongs"
-    for module, line in _package_imports(path):
-        assert not module.startswith("models"), f"{path.name}:{line} imports {module}"
-        if name == "__init__":
-            continue
-        assert module != "tinygrad_lite", f"{path.name}:{line} imports the package root"
-        target = module.split(".")[1]
-        assert LAYERS[target] < LAYERS[name], (
-            f"{path.name}:{line} imports {module}, which is not below it"
-        )
+    module = _module_name(path)
+    if module.startswith("models") and not module.startswith("models.cli"):
+        # The networks beside each other: only that none imports the command line.
+        wrong = [w for w in _upward_imports(module, path.read_text()) if "models.cli" in w]
+    else:
+        wrong = _upward_imports(module, path.read_text())
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_module_of_the_package_and_the_cli_has_a_rank() -> None:
+    # A new file must be placed: below what it imports, above what imports it.
+    for path in SOURCES:
+        module = _module_name(path)
+        if module != "tinygrad_lite" and _band(module) != BANDS.index("networks"):
+            assert module in RANKS, f"{path.relative_to(ROOT)}: add {module} to RANKS"
 
 
 def _tool(name: str) -> str:

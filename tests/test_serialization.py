@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite import Tensor, nn, serialization
+from tinygrad_lite import Tensor, nn
+from tinygrad_lite.nn import serialization
 
 
 def state() -> dict[str, np.ndarray]:

@@ -139,9 +139,9 @@ def test_bad_arguments_are_clear_errors() -> None:
 
 
 def test_tl_testing_is_the_module() -> None:
-    import tinygrad_lite.testing
+    import tinygrad_lite.tools.testing
 
-    assert tl.testing is tinygrad_lite.testing is testing
+    assert tl.testing is tinygrad_lite.tools.testing is testing
     with pytest.raises(AttributeError, match="has no attribute 'nonexistent'"):
         tl.nonexistent  # noqa: B018 (the attribute access is the test)
 
@@ -170,7 +170,7 @@ def test_tinygrad_lite_imports_without_hypothesis() -> None:
         "import tinygrad_lite as tl\n"
         "assert tl.gradcheck(lambda x: x.exp(), [1.0, 2.0])\n"
         "assert 'hypothesis' not in sys.modules\n"
-        "for attempt in ('tl.testing', 'import tinygrad_lite.testing'):\n"
+        "for attempt in ('tl.testing', 'import tinygrad_lite.tools.testing'):\n"
         "    try:\n"
         "        exec(attempt)\n"
         "    except ImportError as error:\n"
@@ -181,7 +181,7 @@ def test_tinygrad_lite_imports_without_hypothesis() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     for line in lines:
-        assert "tinygrad_lite.testing needs hypothesis: pip install hypothesis" in line
+        assert "tinygrad_lite.tools.testing needs hypothesis: pip install hypothesis" in line
         assert "pip install 'tinygrad-lite[test]'" in line
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor
-from tinygrad_lite.mode import Observer, fp_quiet
+from tinygrad_lite.grad_mode import Observer, fp_quiet
 
 TIMEOUT = 10.0
 

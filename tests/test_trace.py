@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite.trace import Record, Trace
+from tinygrad_lite.tools.trace import Record, Trace
 
 X = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=float)
 Y = np.array([[0, 1, 1, 0]], dtype=float).T

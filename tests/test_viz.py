@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite.viz import GraphvizError, render, to_dot
+from tinygrad_lite.tools.viz import GraphvizError, render, to_dot
 
 HAS_DOT = shutil.which("dot") is not None
 

@@ -16,19 +16,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lite import init, nn, optim, viz
-from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
+from tinygrad_lite import nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
-from tinygrad_lite.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
-from tinygrad_lite.mode import enable_grad, is_grad_enabled, no_grad
-from tinygrad_lite.serialization import load, save
+from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled, no_grad
+from tinygrad_lite.nn import init
+from tinygrad_lite.nn.serialization import load, save
 from tinygrad_lite.tensor import Tensor
-from tinygrad_lite.trace import Trace, trace
+from tinygrad_lite.tools import viz
+from tinygrad_lite.tools.anomaly import AnomalyError, detect_anomaly
+from tinygrad_lite.tools.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
+from tinygrad_lite.tools.trace import Trace, trace
 
 if TYPE_CHECKING:
-    from tinygrad_lite import testing
+    from tinygrad_lite.tools import testing
 
 __all__ = [
     "AnomalyError",
@@ -60,5 +62,5 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # tl.testing imports hypothesis: load it only when asked for (PEP 562).
     if name == "testing":
-        return importlib.import_module("tinygrad_lite.testing")
+        return importlib.import_module("tinygrad_lite.tools.testing")
     raise AttributeError(f"module 'tinygrad_lite' has no attribute {name!r}")

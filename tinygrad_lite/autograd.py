@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import engine
-from tinygrad_lite.mode import enable_grad, is_grad_enabled
+from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled
 from tinygrad_lite.tensor import Tensor
 
 

@@ -13,25 +13,36 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
 from tinygrad_lite.shapes import short_repr
-from tinygrad_lite.traced import Traced
 
 ACCEPTED_DATA = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 FLOAT32 = np.dtype(np.float32)
 DTYPES = (FLOAT32, np.dtype(np.float64))
 
 
+class KeptArray(np.ndarray):
+    """Base class of the ndarray subclasses that a Tensor keeps as they are.
+
+    Data of any other ndarray subclass (``np.matrix``, a masked array) becomes a plain
+    array. An array of a subclass of this one stays itself through the Tensor's copies, so
+    that code built on the core can give a Tensor arrays whose numpy calls it follows. The
+    core makes none itself: this class is its hook for such code.
+    """
+
+    __slots__ = ()
+
+
 def to_array(data: Any, dtype: Any) -> np.ndarray:
     """``data`` (anything but a Tensor: pass its ``.data``) as a new float32 or float64
     array, or an error that says what was wrong.
 
-    A Traced array (tl.compile is recording) stays Traced, so that the recording follows
-    it through the copy; any other ndarray subclass becomes a plain array.
+    A ``KeptArray`` stays of its own type through the copy; any other ndarray subclass
+    becomes a plain array.
     """
     target = check_dtype(dtype)
     try:
-        array = np.array(data, subok=isinstance(data, Traced))
+        array = np.array(data, subok=isinstance(data, KeptArray))
     except ValueError:
         raise ValueError(
             f"Tensor: cannot make an array of {describe(data)}: nested lists must be "

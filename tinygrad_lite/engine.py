@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lite.mode import _mode, enable_grad, fp_quiet
+from tinygrad_lite.grad_mode import _mode, enable_grad, fp_quiet
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor

@@ -1,6 +1,6 @@
 """Function: one differentiable operation, its forward and its backward side by side.
 
-Every primitive in ``ops.py`` is a Function, and so is any op a user adds:
+Every primitive in ``ops/`` is a Function, and so is any op a user adds:
 
 >>> import numpy as np
 >>> import tinygrad_lite as tl
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lite.mode import _mode, fp_quiet
+from tinygrad_lite.grad_mode import _mode, fp_quiet
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor

@@ -9,7 +9,7 @@
 Tensor([[0.14914645],
         [0.2982929 ]])
 
-Every method is written out here and calls one primitive of ``ops.py`` (or composes a few),
+Every method is written out here and calls one primitive of ``ops/`` (or composes a few),
 so that grep and autocomplete find it. Broadcasting happens in ``_broadcast``: operands
 are expanded (``ops.Expand``) before a binary primitive sees them, so the Expand's
 backward is the one place where it is undone.
@@ -25,6 +25,7 @@ import numpy as np
 from tinygrad_lite import engine, ops
 from tinygrad_lite.convert import (
     FLOAT32,
+    KeptArray,
     check_bounds,
     check_keepdim,
     check_rng,
@@ -32,7 +33,7 @@ from tinygrad_lite.convert import (
     to_array,
 )
 from tinygrad_lite.function import clock
-from tinygrad_lite.mode import _mode, fp_quiet
+from tinygrad_lite.grad_mode import _mode, fp_quiet
 from tinygrad_lite.shapes import (
     broadcast_shape,
     normalize_axes,
@@ -41,7 +42,6 @@ from tinygrad_lite.shapes import (
     reshape_target,
     short_repr,
 )
-from tinygrad_lite.traced import Traced
 
 _INDEX_LIMIT = float(np.iinfo(np.intp).max)  # 2**63 on 64-bit platforms (rounded up)
 
@@ -649,7 +649,7 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
-            subok = isinstance(value, Traced)  # (tl.compile's Traced arrays stay Traced)
+            subok = isinstance(value, KeptArray)  # (see KeptArray)
             if dtype is not FLOAT32:
                 return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
             with fp_quiet():  # beyond float32's range a number becomes inf, without a warning

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.mode import fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
 from tinygrad_lite.tensor import Tensor
 
 # Bytes from which glibc serves a new array from the top of its heap or from the system

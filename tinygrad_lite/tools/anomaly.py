@@ -11,7 +11,7 @@ checked, and the first one that is not finite raises ``AnomalyError``:
 ...     y = x.log().sum()
 Traceback (most recent call last):
     ...
-tinygrad_lite.anomaly.AnomalyError: log (forward) produced -inf in its output (2,) ...
+tinygrad_lite.tools.anomaly.AnomalyError: log (forward) produced -inf in its output (2,) ...
 
 Under ``backward(create_graph=True)`` a rule's arithmetic is itself made of recorded ops,
 so a bad value there is reported as the forward of the op inside the rule (``log``'s rule
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.labels import argument_names
-from tinygrad_lite.mode import Observer
+from tinygrad_lite.grad_mode import Observer
+from tinygrad_lite.tools.labels import argument_names
 
 
 class AnomalyError(RuntimeError):

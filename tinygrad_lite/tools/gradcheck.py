@@ -45,8 +45,8 @@ A backward that is slightly off is caught, and the error says where:
 >>> tl.gradcheck(BadSoftplus.apply, x)
 Traceback (most recent call last):
     ...
-tinygrad_lite.gradcheck.GradcheckError: gradcheck: input 0 (shape (2, 3)): the analytic gradient \
-disagrees with central differences at element (1, 0) (output element (1, 0)):
+tinygrad_lite.tools.gradcheck.GradcheckError: gradcheck: input 0 (shape (2, 3)): the analytic \
+gradient disagrees with central differences at element (1, 0) (output element (1, 0)):
     analytic 0.9620998681
     numeric  0.9525741268
     absolute error 0.009526, relative error 0.01 > tolerance 0.0009626 (atol + rtol*|numeric| \
@@ -65,7 +65,7 @@ True
 >>> tl.gradgradcheck(ConstantSoftplus.apply, x)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-tinygrad_lite.gradcheck.GradcheckError: gradgradcheck: input 0 (shape (2, 3)): ...
+tinygrad_lite.tools.gradcheck.GradcheckError: gradgradcheck: input 0 (shape (2, 3)): ...
 
 What is checked, and how:
 
@@ -97,7 +97,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import engine
-from tinygrad_lite.mode import enable_grad, fp_quiet
+from tinygrad_lite.grad_mode import enable_grad, fp_quiet
 from tinygrad_lite.tensor import Tensor
 
 MODES = ("auto", "full", "direction")

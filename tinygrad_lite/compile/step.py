@@ -66,20 +66,20 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite import codegen, fastpath
-from tinygrad_lite.fastpath import MISS, Slot
-from tinygrad_lite.mode import _mode
-from tinygrad_lite.nn import Module
-from tinygrad_lite.optim import Optimizer
-from tinygrad_lite.tape import Tape, Var
-from tinygrad_lite.tensor import Tensor
-from tinygrad_lite.traced import (
+from tinygrad_lite.compile import codegen, fastpath
+from tinygrad_lite.compile.fastpath import MISS, Slot
+from tinygrad_lite.compile.tape import Tape, Var
+from tinygrad_lite.compile.traced import (
     CompileError,
     DataDependentError,
     Traced,
     UnsupportedError,
     current,
 )
+from tinygrad_lite.grad_mode import _mode
+from tinygrad_lite.nn import Module
+from tinygrad_lite.optim import Optimizer
+from tinygrad_lite.tensor import Tensor
 
 __all__ = [
     "CompileError",

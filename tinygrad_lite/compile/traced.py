@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite.convert import KeptArray
+
 ADVICE = (
     "a compiled step runs the same numpy program at every call, so Python cannot look at "
     "values computed inside it. Return the tensor and read it after the call "
@@ -53,8 +55,9 @@ def activate(tape: Any) -> Any:
     return previous
 
 
-class Traced(np.ndarray):
-    """An ndarray whose numpy calls are recorded on the active tape (see the module)."""
+class Traced(KeptArray):
+    """An ndarray whose numpy calls are recorded on the active tape (see the module); a
+    KeptArray, so that a Tensor given one keeps it Traced."""
 
     tape_var: Any  # the tape's Var for this array, set by the tape
 

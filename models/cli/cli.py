@@ -10,7 +10,7 @@
     tinygrad-lite compile MODEL [-o program.py]   the numpy program of one training step
 
 MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
-declaring a network (``models.config``). Results go to stdout, progress and notes to
+declaring a network (``models.cli.config``). Results go to stdout, progress and notes to
 stderr. Exit status: 0 done, 1 the work found a problem (an anomaly, a failed gradient
 check, a comparison that is not bit-identical), 2 the command cannot run as given (one
 line on stderr saying why, never a traceback).
@@ -30,8 +30,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 import tinygrad_lite as tl
-from models import jobs
-from models.config import ConfigError
+from models.cli import jobs
+from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
 PROG = "tinygrad-lite"

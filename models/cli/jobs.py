@@ -1,7 +1,7 @@
 """What the command line works on: a model with its data, loss and optimizer (a ``Job``).
 
 A job comes from a built-in name (the seed's networks and the modern XOR net, each from
-its own module) or from a TOML file (``models.config``). Every command uses the same few
+its own module) or from a TOML file (``models.cli.config``). Every command uses the same few
 operations: one training step, the loss, the predictions, the names of the tensors.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import tinygrad_lite as tl
-from models import config
+from models.cli import config
 from tinygrad_lite import nn, optim
 
 LOSSES: dict[str, Callable[[tl.Tensor, Any], tl.Tensor]] = {
@@ -180,7 +180,7 @@ def make(
 def from_config(
     declared: config.NetworkConfig, epochs: int | None, lr: float | None, seed: int | None
 ) -> Job:
-    """A job from a checked TOML declaration (see ``models.config``)."""
+    """A job from a checked TOML declaration (see ``models.cli.config``)."""
     seed = declared.seed if seed is None else seed
     lr = declared.lr if lr is None else lr
     rng = np.random.RandomState(seed)

@@ -70,7 +70,7 @@ try:
     from hypothesis.extra import numpy as hnp
 except ImportError:  # pragma: no cover (the test suite runs with hypothesis)
     raise ImportError(
-        "tinygrad_lite.testing needs hypothesis: pip install hypothesis "
+        "tinygrad_lite.tools.testing needs hypothesis: pip install hypothesis "
         "(or pip install 'tinygrad-lite[test]')"
     ) from None
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite import passes
-from tinygrad_lite.passes import elementwise, reads
-from tinygrad_lite.tape import Call, Scalar, Tape, Var
+from tinygrad_lite.compile import passes
+from tinygrad_lite.compile.passes import elementwise, reads
+from tinygrad_lite.compile.tape import Call, Scalar, Tape, Var
 
 # Binary ufuncs written as augmented assignment when they update a parameter (w -= d_w).
 AUGMENTED = {"add": "+=", "subtract": "-=", "multiply": "*=", "divide": "/=", "power": "**="}

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_lite.engine import graph
-from tinygrad_lite.labels import argument_names, lookup, name_table, number
+from tinygrad_lite.tools.labels import argument_names, lookup, name_table, number
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor

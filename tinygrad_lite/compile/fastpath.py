@@ -17,7 +17,7 @@ seed's single neuron is about 15 small numpy calls, 5 us in all). For the XOR ne
         G0.grad = H0 ...                  # the tensors holding the gradient buffers
         return from_op(r)
 
-``MISS`` sends the call back to the step's dispatcher (compile.py), which records again
+``MISS`` sends the call back to the step's dispatcher (step.py), which records again
 or refuses. The same body is also made into the step's ``__call__``, where a failed guard
 calls the dispatcher directly.
 """
@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.codegen import Program
+from tinygrad_lite.compile.codegen import Program
 from tinygrad_lite.function import clock
-from tinygrad_lite.mode import _QUIET, _mode, _reset_state, _set_state
+from tinygrad_lite.grad_mode import _QUIET, _mode, _reset_state, _set_state
 from tinygrad_lite.tensor import Tensor
 
 MISS = object()  # what the fast path returns when a guard fails

@@ -16,7 +16,7 @@ step  phase     op       inputs              output     rule
 A forward line reads ``output = op(inputs)``. A backward line runs the op's rule: it takes
 the gradient of the op's output (``grad t1``) and returns the gradient of each input that
 needs one (the ``output`` column), by the formula in the ``rule`` column, which is the op's
-own docstring (``ops.py``). Tensors are named by ``names=``, then ``t0, t1, ...`` in order
+own docstring (``ops/``). Tensors are named by ``names=``, then ``t0, t1, ...`` in order
 of appearance; scalar constants by their value. ``trace(values=True)`` also keeps the
 arrays (``x``, ``y``, ``out`` forward; ``grad``, ``dx``, ``dy`` backward) and prints them
 under each line, so each rule can be checked number by number.
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.labels import argument_names, lookup, name_table, rules
-from tinygrad_lite.mode import Observer
+from tinygrad_lite.grad_mode import Observer
+from tinygrad_lite.tools.labels import argument_names, lookup, name_table, rules
 
 VALUE_INDENT = " " * 6
 
@@ -200,7 +200,7 @@ def trace(values: bool = False, names: Any = None) -> Trace:
     """A context manager that records every op run in this thread while it is active.
 
     ``with tl.trace() as tr: ...`` then ``print(tr)``. ``values=True`` keeps a copy of
-    every array each step saw; ``names=`` names tensors (see ``tinygrad_lite.labels``).
+    every array each step saw; ``names=`` names tensors (see ``tinygrad_lite.tools.labels``).
     """
     return Trace(values=values, names=names)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.tape import Call, Scalar, Var
+from tinygrad_lite.compile.tape import Call, Scalar, Var
 
 
 def vars_in(value: Any) -> Iterator[Var]:

@@ -17,7 +17,7 @@ What the tape holds:
   values, ``Scalar`` constants), and which Var it wrote (a new one, or an existing one in
   place, as ``out=`` and ``x[i] = v`` do), with the op it came from, for the comments.
 
-The tape is also an Observer of the ops (mode.py): their hooks name the values for the
+The tape is also an Observer of the ops (grad_mode.py): their hooks name the values for the
 program (an op's output ``sigmoid1``, the gradient ``d_sigmoid1``).
 """
 
@@ -30,9 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function
-from tinygrad_lite.mode import Observer
-from tinygrad_lite.traced import (
+from tinygrad_lite.compile.traced import (
     ADVICE,
     DataDependentError,
     Traced,
@@ -42,6 +40,8 @@ from tinygrad_lite.traced import (
     plain_deep,
     where,
 )
+from tinygrad_lite.function import Function
+from tinygrad_lite.grad_mode import Observer
 
 # ndarray methods that return a view of their array (or a copy when they cannot).
 VIEW_METHODS = ("reshape", "transpose", "swapaxes", "squeeze", "ravel", "mT", "T", "__getitem__")
@@ -50,6 +50,14 @@ SHAPE_FUNCTIONS = ("shape", "ndim", "size", "result_type", "broadcast_shapes", "
 # numpy functions that print: answered from the values, nothing recorded (the printing
 # happens while recording, not when the program runs).
 PRINT_FUNCTIONS = ("array2string", "array_repr", "array_str")
+# Where the layers and losses of nn are, and its fused ops: an op run inside one is labelled
+# with it (see _context).
+NN_MODULES = (
+    "tinygrad_lite.nn.module",
+    "tinygrad_lite.nn.layers",
+    "tinygrad_lite.nn.losses",
+    "tinygrad_lite.ops.losses",
+)
 ALLOCATIONS = {"empty_like": None, "zeros_like": 0, "ones_like": 1}  # -> fill value
 
 
@@ -436,7 +444,7 @@ def _label() -> tuple[str, str, tuple[Any, ...], str]:
     user = ""
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("numpy") or module in (__name__, "tinygrad_lite.traced"):
+        if module.startswith("numpy") or module in (__name__, "tinygrad_lite.compile.traced"):
             frame = frame.f_back
             continue
         if not module.startswith("tinygrad_lite"):
@@ -457,7 +465,7 @@ def _describe(
     phase = "forward"
     if "tinygrad_lite.engine" in modules or "_accumulate" in names:
         phase = "backward"
-    elif "tinygrad_lite.optim" in modules or "_in_place" in names:
+    elif "tinygrad_lite.optim.optimizers" in modules or "_in_place" in names:
         phase = "update"
     rules = [f for f in frames if isinstance(f.f_locals.get("self"), Function)]
     if rules:
@@ -477,7 +485,7 @@ def _describe(
     if names[0] == "_accumulate":
         return ".grad", phase, ("grad", frames[0])
     for f, module in zip(frames, modules):
-        if module == "tinygrad_lite.optim":
+        if module == "tinygrad_lite.optim.optimizers":
             owner = f.f_locals.get("self")
             return f"{type(owner).__name__}.step", phase, ("optim", owner)
     if names[0] == "_in_place":
@@ -508,7 +516,7 @@ def _math(fn_type: type, backward: bool) -> str:
 def _context(frames: list[Any]) -> str:
     """The layer or loss of tinygrad_lite.nn the op ran in (``Linear``, ``sse_loss``)."""
     for frame in frames:
-        if frame.f_globals.get("__name__") == "tinygrad_lite.nn":
+        if frame.f_globals.get("__name__") in NN_MODULES:
             owner = frame.f_locals.get("self")
             if owner is not None and frame.f_code.co_name == "forward":
                 return type(owner).__name__

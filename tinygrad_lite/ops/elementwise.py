@@ -1,0 +1,195 @@
+"""The elementwise primitives: each a Function with its forward and its backward side by side.
+
+Each docstring states the op's math in the code's own names: ``out`` is the result,
+``grad`` the gradient of the final output with respect to ``out``, and ``dx``, ``dy`` what
+the backward returns for the inputs ``x``, ``y``.
+
+These ops never mention broadcasting: the Tensor methods broadcast their operands with
+``Expand`` first, so that the Expand's backward (a sum) is the one place where broadcasting
+is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``sqrt``, ``dot``,
+``transpose``, the losses in ``nn``) is composed from these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lite.function import Function, run
+
+# ---------------------------------------------------------------- elementwise, two inputs
+
+
+class Add(Function):
+    """out = x + y    dx = grad    dy = grad"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x + y
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        return grad, grad
+
+
+class Sub(Function):
+    """out = x - y    dx = grad    dy = -grad"""
+
+    # A primitive rather than x + (-y): one node instead of two, on every loss.
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x - y
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        return grad, -grad
+
+
+class Mul(Function):
+    """out = x * y    dx = grad * y    dy = grad * x"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        return grad * y, grad * x
+
+
+class Div(Function):
+    """out = x / y    dx = grad / y    dy = -grad * out / y"""
+
+    # A primitive rather than x * y**-1, so that the forward is numpy's correctly rounded
+    # division: t / 3 equals t.data / 3 to the last bit.
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x / y
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        return grad / y, -grad * out / y
+
+
+class Pow(Function):
+    """out = x ** y    dx = grad * (y * x ** (y - 1))    dy = grad * (out * log(x))"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x**y
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        y_values = np.asarray(y)  # the values, of an array or of a Tensor (create_graph)
+        if y_values.ndim == 0 and y_values:  # one exponent, not 0: the usual case
+            dx = grad * (y * x ** (y - 1))
+        else:
+            # Where x and y are both 0, y * x**(y-1) is 0 * inf. PyTorch's d/dx x**0 = 0 is
+            # kept instead: there the exponent y - 1 becomes y - 0, so y * x**0 = 0. The mask
+            # is a constant, so elsewhere the rule and its own derivatives are untouched.
+            dx = grad * (y * x ** (y - ((np.asarray(x) != 0) | (y_values != 0))))
+        # log(x) is only needed (and only defined for x > 0) when the exponent needs a gradient.
+        if not self.needs_input_grad[1]:
+            return dx, None
+        # d/dy 0**y = 0 for y >= 0 (PyTorch's value, where out * log(x) is 0 * -inf): log(x)
+        # becomes log(1) there.
+        at_zero = (np.asarray(x) == 0) & (y_values >= 0)
+        return dx, grad * (out * run(Log, x + at_zero))
+
+
+# ----------------------------------------------------------------- elementwise, one input
+
+
+class Neg(Function):
+    """out = -x    dx = -grad"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return -grad
+
+
+class Exp(Function):
+    """out = exp(x)    dx = grad * out"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad * out
+
+
+class Log(Function):
+    """out = log(x)    dx = grad / x"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad / x
+
+
+class Sigmoid(Function):
+    """out = 1/(1+exp(-x))    dx = grad * (out*(1-out))"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        # The seed's own formula, so that a network built from it reproduces the seed's
+        # hand-written training bit for bit. For x < -709, exp(-x) overflows to inf and
+        # the result is 1/inf = 0, the correctly rounded answer; the overflow warning
+        # numpy would print is silenced around every op (grad_mode.fp_quiet).
+        return 1 / (1 + np.exp(-x))
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        # The seed's `output*(1-output)`, multiplied in the seed's order. Written with out
+        # rather than x, it stays finite for every x: out*(1-out) is 0 at both ends.
+        return grad * (out * (1 - out))
+
+
+class Tanh(Function):
+    """out = tanh(x)    dx = grad * (1 - out*out)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad * (1 - out * out)
+
+
+class Relu(Function):
+    """out = max(x, 0)    dx = grad * (x > 0)"""
+
+    # At the kink x = 0 the gradient is 0, as in PyTorch.
+    __slots__ = ("mask",)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x > 0
+        return np.maximum(x, 0)  # not x * mask, which gives -0.0 for negative x and drops NaN
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad * self.mask
+
+
+class Abs(Function):
+    """out = |x|    dx = grad * sign(x)"""
+
+    # At the kink x = 0 the gradient is sign(0) = 0, as in PyTorch.
+    __slots__ = ("sign",)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad * self.sign

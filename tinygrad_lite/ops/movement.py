@@ -1,0 +1,101 @@
+"""Shape and movement primitives: broadcast, reshape, permute, index, and their backwards.
+
+``Expand`` is the one place where broadcasting is undone: binary ops expand their operands
+with it before they meet, and its backward sums the gradient back to the operand's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lite.function import Function, run
+
+# ------------------------------------------------------------------- shape and movement
+
+
+class Expand(Function):
+    """out = x broadcast to shape    dx = grad summed over the broadcast axes
+
+    The one place where broadcasting is undone: binary ops expand their operands with this
+    before they meet, and this backward sums the gradient back to the operand's shape.
+    """
+
+    __slots__ = ("in_shape",)
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        self.in_shape = x.shape
+        return np.broadcast_to(x, shape)  # a read-only view: no copying (see Tensor._view)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        lead = grad.ndim - len(self.in_shape)
+        stretched = tuple(i + lead for i, n in enumerate(self.in_shape) if n == 1)
+        summed = grad.sum(axis=tuple(range(lead)) + stretched) if lead or stretched else grad
+        return summed.reshape(self.in_shape)
+
+
+class Reshape(Function):
+    """out = x.reshape(shape)    dx = grad.reshape(x.shape)"""
+
+    __slots__ = ("in_shape",)
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        self.in_shape = x.shape
+        return x.reshape(shape)  # numpy's view where it can (see Tensor._view)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad.reshape(self.in_shape)
+
+
+class Permute(Function):
+    """out = x with its axes reordered by order    dx = grad with the inverse order"""
+
+    __slots__ = ("inverse",)
+
+    def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+        self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+        return x.transpose(order)  # a view (see Tensor._view)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return run(Permute, grad, order=self.inverse)
+
+
+class Index(Function):
+    """out = x[index]    dx = zeros like x, with grad added at index (repeats accumulate)"""
+
+    __slots__ = ("index", "in_shape")
+
+    def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
+        self.index = index
+        self.in_shape = x.shape
+        return np.array(x[index], subok=True)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
+
+
+class IndexAdd(Function):
+    """out = zeros(shape), with x added at index    dx = grad[index]
+
+    The backward of Index, as an op of its own so that it can be differentiated again.
+    """
+
+    __slots__ = ("index",)
+
+    def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+        self.index = index
+        if len(shape) > 32 or x.ndim > 32:
+            # np.add.at crashes the interpreter on arrays of more than 32 dimensions (numpy
+            # 2.4). Scatter through flat positions instead; bincount adds repeats the same way.
+            positions = np.arange(math.prod(shape)).reshape(shape)[index]
+            weights = np.broadcast_to(x, positions.shape).ravel()
+            flat = np.bincount(positions.ravel(), weights, minlength=math.prod(shape))
+            return flat.reshape(shape).astype(x.dtype, copy=False)
+        out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, asking an ndarray subclass
+        np.add.at(out, index, x)  # unlike out[index] += x, adds every repeat of an index
+        return out
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return run(Index, grad, index=self.index)
