@@ -41,6 +41,7 @@ RANKS = {
     "tinygrad_lite.ops": 4,
     "tinygrad_lite.tensor": 5,
     "tinygrad_lite.autograd": 6,
+    "tinygrad_lite.data": 6,
     # nn and optim
     "tinygrad_lite.nn.init": 0,
     "tinygrad_lite.nn.module": 1,
