@@ -48,6 +48,7 @@ RANKS = {
     "tinygrad_lite.nn.losses": 1,
     "tinygrad_lite.nn.serialization": 1,
     "tinygrad_lite.optim.optimizers": 1,
+    "tinygrad_lite.optim.lr_scheduler": 2,
     "tinygrad_lite.nn.layers": 2,
     "tinygrad_lite.nn": 3,
     "tinygrad_lite.optim": 3,
