@@ -44,6 +44,7 @@ RANKS = {
     "tinygrad_lite.data": 6,
     # nn and optim
     "tinygrad_lite.nn.init": 0,
+    "tinygrad_lite.nn.utils": 0,
     "tinygrad_lite.nn.module": 1,
     "tinygrad_lite.nn.losses": 1,
     "tinygrad_lite.nn.serialization": 1,
