@@ -48,7 +48,8 @@ __all__ = [
 LARGE = 128 * 1024
 
 
-# The checks of settings, by the range they accept: each takes (optimizer, setting, value).
+# The checks of settings, by the range they accept: each takes the optimizer's name, the
+# setting's name and its value, and returns the value or raises a clear error.
 
 
 def _rate(name: str, what: str, value: Any) -> float:
