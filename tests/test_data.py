@@ -118,3 +118,35 @@ def test_bad_arguments_are_clear_errors_at_the_call(
 def test_batch_size_is_keyword_only() -> None:
     with pytest.raises(TypeError, match="batch_size"):
         data.batches(np.zeros(3), 2)  # type: ignore[call-arg]
+
+
+def test_the_training_pieces_together_learn_the_digits() -> None:
+    # Mini-batches of the shipped digits, Kaiming init, Nesterov SGD with weight decay, a
+    # cosine schedule, gradient clipping, train/eval: a small MLP on squared error against
+    # one-hot targets (no softmax needed) classifies most of the test set.
+    from models import digits
+    from tinygrad_lite import init, nn, optim
+
+    split = digits.load_split()
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Linear.from_weights(init.kaiming_uniform((64, 32), rng=rng), np.zeros(32)),
+        nn.ReLU(),
+        nn.Linear(32, 10, rng=rng),
+    )
+    opt = optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=1e-4, nesterov=True)
+    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8)
+    targets = np.eye(10)[split.y_train]
+    for _ in range(8):
+        model.train()
+        for xb, yb in data.batches(split.x_train, targets, batch_size=32, rng=rng):
+            opt.zero_grad()
+            nn.mse_loss(model(xb), yb).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)
+            opt.step()
+        schedule.step()
+    model.eval()
+    with tl.no_grad():
+        predicted = model(Tensor(split.x_test)).data.argmax(axis=1)
+    assert (predicted == split.y_test).mean() >= 0.9
+    assert opt.lr == 0.0  # the end of the cosine
