@@ -53,7 +53,7 @@ def test_the_example_reads_its_csv_relative_to_the_toml_file() -> None:
 def test_inline_data_defaults_and_case_insensitive_names(tmp_path: Path) -> None:
     config = load(_write(tmp_path, LAYERS + INLINE))
     assert config.name == "net"  # the file's stem when no name is given
-    assert config.layers[1].kind == "ReLU" and config.layers[2].bias is False
+    assert config.layers[1].kind == "ReLU" and config.layers[2].arguments["bias"] is False
     assert (config.loss, config.optimizer, config.lr, config.epochs, config.seed) == (
         "sse",
         "sgd",
@@ -77,15 +77,15 @@ def test_csv_columns_are_picked_by_name_in_the_order_given(tmp_path: Path) -> No
         ("layers = [", None, "is not valid TOML"),
         ("colour = 1\n" + LAYERS + INLINE, None, "unknown key(s) 'colour'; accepted: name,"),
         (INLINE, None, "no layers"),
-        (LAYERS.replace('"relu"', '"softmax"') + INLINE, None, "accepted: Linear, Sigmoid"),
-        (LAYERS.replace("in_features = 3\n", "") + INLINE, None, "layer 3 (Linear) needs in_f"),
+        (LAYERS.replace('"relu"', '"gelu"') + INLINE, None, "'gelu'; accepted: Linear, Conv2d"),
+        (LAYERS.replace("in_features = 3\n", "") + INLINE, None, "layer 3 (Linear) needs in_features"),
         (LAYERS.replace("in_features = 3", "in_features = 5") + INLINE, None, "gives 3"),
-        (LAYERS.replace("in_features = 2", "in_features = 3") + INLINE, None, "has 2 input col"),
+        (LAYERS.replace("in_features = 2", "in_features = 3") + INLINE, None, "data has 2 input column(s)"),
         (LAYERS.replace("in_features = 2", "in_features = -2") + INLINE, None, "integer >= 1"),
         (LAYERS + INLINE + "[training]\nepochs = -1\n", None, "epochs must be an integer >= 0"),
         (LAYERS + INLINE + "[training]\nlr = 0\n", None, "lr must be greater than 0"),
         (LAYERS + INLINE + "[training]\nloss = 'hinge'\n", None, "accepted: sse, mse, bce"),
-        (LAYERS + INLINE + "[training]\noptimizer = 'rmsprop'\n", None, "accepted: sgd, adam"),
+        (LAYERS + INLINE + "[training]\noptimizer = 'lbfgs'\n", None, "accepted: sgd, adam, a"),
         (LAYERS + INLINE + "[training]\nbatch = 2\n", None, "[training] has unknown key"),
         (LAYERS + INLINE.replace("[0, 1, 1, 0]", "[0, 1, 1]"), None, "4 input row(s) but 3"),
         (LAYERS + INLINE.replace("[1, 1]]", "[1]]"), None, "row 4 has 1 value(s), row 1 has 2"),

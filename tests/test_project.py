@@ -70,11 +70,14 @@ RANKS = {
     "tinygrad_lite.compile.step": 5,
     "tinygrad_lite.compile": 6,
     # the command line
-    "models.cli.config": 0,
-    "models.cli.jobs": 1,
-    "models.cli.cli": 2,
-    "models.cli": 3,
-    "models.__main__": 4,
+    "models.cli.checks": 0,
+    "models.cli.network": 1,
+    "models.cli.dataset": 1,
+    "models.cli.config": 2,
+    "models.cli.jobs": 3,
+    "models.cli.cli": 4,
+    "models.cli": 5,
+    "models.__main__": 6,
 }
 
 

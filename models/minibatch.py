@@ -1,0 +1,87 @@
+"""What the digit classifiers share: mini-batch training with autodiff, and their accuracy.
+
+One step is the loop of every PyTorch tutorial (zero_grad, forward, loss, backward, step),
+run on each batch of an epoch that ``tl.data.batches`` draws from an explicit generator:
+the same generator in the same state gives the same batches, which is how the
+hand-written twins of ``models.digits_mlp`` and ``models.digits_cnn`` see the very same
+rows in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import tinygrad_lite as tl
+from tinygrad_lite import Tensor, nn, optim
+from tinygrad_lite.grad_mode import fp_quiet
+
+LossFunction = Callable[[Tensor, Tensor], Tensor]
+
+
+def train(
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    on_step: Callable[[], None] | None = None,
+    loss_fn: LossFunction = nn.cross_entropy,
+) -> np.ndarray:
+    """``epochs`` passes over ``inputs`` and ``labels`` in shuffled mini-batches; returns the
+    mean loss of each epoch (``train_epoch``)."""
+    losses = np.empty(epochs)
+    with fp_quiet():  # one np.errstate for the whole run, not one per call inside it
+        for epoch in range(epochs):
+            losses[epoch] = train_epoch(
+                model, optimizer, inputs, labels, batch_size, rng, on_step, loss_fn
+            )
+    return losses
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    inputs: Any,
+    targets: Any,
+    batch_size: int,
+    rng: np.random.Generator,
+    on_step: Callable[[], None] | None = None,
+    loss_fn: LossFunction = nn.cross_entropy,
+) -> float:
+    """One epoch: an optimizer step on each batch of ``tl.data.batches(inputs, targets,
+    batch_size=batch_size, rng=rng)``, in training mode. Returns the epoch's loss: the mean
+    over its samples of the loss each batch had before its own step. ``on_step()``, if
+    given, is called after each step (a comparison checks the weights there)."""
+    model.train()
+    total = 0.0
+    for x, y in tl.data.batches(inputs, targets, batch_size=batch_size, rng=rng):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x.data)
+        if on_step is not None:
+            on_step()
+    return total / len(inputs)
+
+
+def predict(model: nn.Module, inputs: Any) -> np.ndarray:
+    """The class each row of ``inputs`` is given (the largest output), in evaluation mode
+    and without a graph; the model's mode is restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with tl.no_grad():
+            return np.asarray(model(Tensor(inputs)).data.argmax(axis=1))
+    finally:
+        model.train(was_training)
+
+
+def accuracy(model: nn.Module, inputs: Any, labels: Any) -> float:
+    """The fraction of the rows of ``inputs`` whose class ``predict`` gets right."""
+    return float((predict(model, inputs) == np.asarray(labels)).mean())
