@@ -18,6 +18,7 @@ Sequential(
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -28,6 +29,7 @@ from models.minibatch import accuracy, predict  # noqa: F401 (module.accuracy(mo
 from tinygrad_lite import nn, optim
 
 PIXELS = 64  # inputs: the 8x8 image, row by row
+INPUT_SHAPE = (PIXELS,)  # of one sample
 HIDDEN = 256
 EPOCHS = 20
 LR = 0.1
@@ -47,6 +49,17 @@ def build(seed: int = 0, hidden: int = HIDDEN) -> nn.Sequential:
     )
 
 
+def make_optimizer(model: nn.Module, lr: float = LR, momentum: float = MOMENTUM) -> optim.SGD:
+    """SGD with momentum over the model's parameters: ``v = momentum*v + grad``, then
+    ``p -= lr * v`` (``optim.SGD``; v starts as the first gradient)."""
+    return optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+
+
+def steps_per_epoch(batch_size: int = BATCH_SIZE) -> int:
+    """Updates in an epoch: one per batch, the last one smaller (1438 = 44*32 + 30)."""
+    return math.ceil(digits.N_TRAIN / batch_size)
+
+
 def train(
     model: nn.Module,
     epochs: int = EPOCHS,
@@ -60,7 +73,7 @@ def train(
     fixed split, in batches shuffled by ``numpy.random.default_rng(seed)``; returns the mean
     loss of each epoch. ``on_step()`` is called after each step."""
     split = digits.load_split()
-    optimizer = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    optimizer = make_optimizer(model, lr, momentum)
     rng = np.random.default_rng(seed)
     return minibatch.train(
         model, optimizer, split.x_train, split.y_train, epochs, batch_size, rng, on_step

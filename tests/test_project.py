@@ -73,11 +73,13 @@ RANKS = {
     "models.cli.checks": 0,
     "models.cli.network": 1,
     "models.cli.dataset": 1,
+    "models.cli.comparison": 0,
     "models.cli.config": 2,
     "models.cli.jobs": 3,
-    "models.cli.cli": 4,
-    "models.cli": 5,
-    "models.__main__": 6,
+    "models.cli.report": 4,
+    "models.cli.cli": 5,
+    "models.cli": 6,
+    "models.__main__": 7,
 }
 
 

@@ -16,10 +16,10 @@
     [training]                         # every key optional
     loss = "bce_with_logits"           # sse, mse, bce, bce_with_logits, cross_entropy, nll
     optimizer = "adam"                 # sgd, adam, adamw, rmsprop, adagrad
-    lr = 0.1
+    lr = 0.1                           # 1 for sgd by default, PyTorch's for the others
     momentum = 0.0                     # sgd and rmsprop
     nesterov = false                   # sgd, with a momentum
-    weight_decay = 0.0
+    weight_decay = 0.0                 # the optimizer's own by default (0.01 for adamw)
     epochs = 500
     batch_size = 32                    # rows per step; all of them by default
     schedule = "cosine"                # of lr, once per epoch: "step" (step_size, gamma)
@@ -91,13 +91,13 @@ TRAINING_KEYS = (
     "init",
 )
 INITS = ("default", "uniform")
+# Each optimizer's lr when none is given: 1 for sgd (the seed's), PyTorch's for the others.
+LEARNING_RATES = {"sgd": 1.0, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2, "adagrad": 1e-2}
 DEFAULTS: dict[str, Any] = {
     "loss": "sse",
     "optimizer": "sgd",
-    "lr": 1.0,
     "momentum": 0.0,
     "nesterov": False,
-    "weight_decay": 0.0,
     "epochs": 1000,
     "schedule": "none",
     "gamma": 0.1,
@@ -118,7 +118,7 @@ class NetworkConfig:
     lr: float
     momentum: float
     nesterov: bool
-    weight_decay: float
+    weight_decay: float | None  # None: the optimizer's own (0, and 0.01 for adamw)
     epochs: int
     batch_size: int | None  # None: every row in one batch
     schedule: str  # "none", "step" or "cosine"
@@ -191,13 +191,16 @@ def _training(where: str, settings: dict[str, Any], given: dict[str, Any]) -> di
     if schedule == "step" and "step_size" not in given:
         raise ConfigError(f"{where}: schedule = 'step' needs step_size (epochs between steps)")
     batch_size = settings.get("batch_size")
+    weight_decay = settings.get("weight_decay")
     return {
         "loss": choice(where, "loss", settings["loss"], LOSSES),
         "optimizer": optimizer,
-        "lr": positive(where, "lr", settings["lr"]),
+        "lr": positive(where, "lr", settings.get("lr", LEARNING_RATES[optimizer])),
         "momentum": momentum,
         "nesterov": nesterov,
-        "weight_decay": _non_negative(where, "weight_decay", settings["weight_decay"]),
+        "weight_decay": None
+        if weight_decay is None
+        else _non_negative(where, "weight_decay", weight_decay),
         "epochs": integer(where, "epochs", settings["epochs"], low=0),
         "batch_size": None if batch_size is None else integer(where, "batch_size", batch_size, 1),
         "schedule": schedule,
