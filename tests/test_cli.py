@@ -304,7 +304,7 @@ def test_bad_files_are_one_line_and_status_2(tmp_path: Path) -> None:
     sized.write_text(wrong.read_text().replace('inputs = ["a", "b"]', 'inputs = ["a", "b", "c"]'))
     result = run("train", str(sized))
     assert result.returncode == 2
-    assert "the first Linear takes 2 input(s), but the data has 3 input column(s)" in error_line(
+    assert "layer 1 (Linear) has in_features 2, but the data has 3 input column(s)" in error_line(
         result
     )
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models import single_neuron, xor_modern, xor_net
-from models.cli import jobs
+from models.cli import comparison, jobs
 
 
 @pytest.mark.parametrize(
@@ -35,9 +35,9 @@ def test_predictions_of_a_logit_model_are_probabilities() -> None:
 
 
 def test_checkpoints_spread_over_the_run() -> None:
-    assert jobs.checkpoints(30, 3) == [1, 10, 20, 30]
-    assert jobs.checkpoints(2, 5) == [1, 2]
-    assert jobs.checkpoints(0, 5) == [0]
+    assert comparison.checkpoints(30, 3) == [1, 10, 20, 30]
+    assert comparison.checkpoints(2, 5) == [1, 2]
+    assert comparison.checkpoints(0, 5) == [0]
 
 
 def test_the_comparison_catches_a_hand_written_loop_that_differs(
