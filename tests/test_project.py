@@ -76,6 +76,7 @@ RANKS = {
     "models.cli.network": 1,
     "models.cli.dataset": 1,
     "models.cli.comparison": 0,
+    "models.cli.gradients": 0,
     "models.cli.config": 2,
     "models.cli.jobs": 3,
     "models.cli.report": 4,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import tinygrad_lite as tl
-from models.cli import jobs, report
+from models.cli import gradients, jobs, report
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
@@ -374,7 +374,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
             f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
             f"(tl.gradcheck), at the initial weights (seed {job.seed})"
         )
-        print(jobs.gradcheck_table(results))
+        print(gradients.gradcheck_table(results))
     failed = [r.parameter for r in results if not r.passed]
     if failed:
         raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")

@@ -18,13 +18,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 import tinygrad_lite as tl
 from models import digits, minibatch
-from models.cli import config
+from models.cli import config, gradients
 from models.cli.comparison import Comparison, compare_minibatch, compare_seed
 from tinygrad_lite import nn, optim
 
@@ -73,6 +73,7 @@ class Job:
     test_targets: tl.Tensor | None = None
     module: Any = None  # the module of a built-in model
     loss_fn: Callable[[tl.Tensor, Any], tl.Tensor] = field(init=False)
+    _first_batch: tuple[tl.Tensor, tl.Tensor] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.loss_fn = LOSSES[self.loss_name]
@@ -88,11 +89,17 @@ class Job:
 
     def first_batch(self) -> tuple[tl.Tensor, tl.Tensor]:
         """The rows one step trains on, for the commands that look at one step (graph,
-        trace, gradcheck, compile): all of them, or the first ``batch_size``."""
+        trace, gradcheck, compile): all of them, or the first ``batch_size``; the same two
+        Tensors at every call (so that ``names()`` names them)."""
         if self.batch_size is None:
             return self.inputs, self.targets
-        rows = slice(0, self.batch_size)
-        return tl.Tensor(self.inputs.data[rows]), tl.Tensor(self.targets.data[rows])
+        if self._first_batch is None:
+            rows = slice(0, self.batch_size)
+            self._first_batch = (
+                tl.Tensor(self.inputs.data[rows]),
+                tl.Tensor(self.targets.data[rows]),
+            )
+        return self._first_batch
 
     def loss(self) -> tl.Tensor:
         """The loss of the model on the first batch (a graph, ready for backward)."""
@@ -233,23 +240,10 @@ class Job:
             f"{self.loss_name} loss, seed {self.seed}, {len(self.inputs.data)} samples{test}"
         )
 
-    def gradcheck(self) -> list[GradcheckResult]:
-        """``tl.gradcheck`` of the loss with respect to each parameter, at the current weights,
-        on the first batch."""
-        results = []
-        for name, parameter in self.model.named_parameters():
-            owner, attribute = _owner(self.model, name)
-
-            def loss_at(value: tl.Tensor, owner: Any = owner, attribute: str = attribute) -> Any:
-                original = getattr(owner, attribute)
-                setattr(owner, attribute, value)  # the model's own forward, on this value
-                try:
-                    return self.loss()
-                finally:
-                    setattr(owner, attribute, original)
-
-            results.append(_check(name, parameter, loss_at))
-        return results
+    def gradcheck(self) -> list[gradients.GradcheckResult]:
+        """``tl.gradcheck`` of the loss on the first batch with respect to each parameter, at
+        the current weights (``models.cli.gradients``)."""
+        return gradients.check_parameters(self.model, self.loss)
 
 
 class _evaluating:  # noqa: N801 (a context manager, named like no_grad)
@@ -264,19 +258,6 @@ class _evaluating:  # noqa: N801 (a context manager, named like no_grad)
 
     def __exit__(self, *exc_info: object) -> None:
         self.model.train(self.was_training)
-
-
-class GradcheckResult(NamedTuple):
-    """One parameter's check: the worst element, its two derivatives and the errors."""
-
-    parameter: str
-    shape: tuple[int, ...]
-    worst_index: tuple[int, ...] | None
-    analytic: float
-    numeric: float
-    abs_error: float
-    rel_error: float
-    passed: bool
 
 
 # ---------------------------------------------------------------------------- making jobs
@@ -478,7 +459,6 @@ def _module(name: str) -> Any:
     return digits_cnn
 
 
-EPS = 1e-6  # the step of the central differences, tl.gradcheck's default
 MODERN_LR = 0.05  # the default lr of xor_modern.train (a test holds the two together)
 
 
@@ -532,85 +512,3 @@ def _compare_minibatch(
     """A classifier's autodiff ``train`` and its hand-written ``manual_steps``, in lockstep
     step by step from the job's initial weights (``models.cli.comparison``)."""
     return compare_minibatch(job.module, job.model, job.epochs, count, job.seed, on_step)
-
-
-# ----------------------------------------------------------------------------- gradcheck
-
-
-def _owner(model: nn.Module, dotted: str) -> tuple[Any, str]:
-    """The object that holds the parameter named ``dotted`` ("0.weight"), and its attribute."""
-    *path, attribute = dotted.split(".")
-    owner: Any = model
-    for part in path:
-        owner = owner[int(part)] if part.isdigit() else getattr(owner, part)
-    return owner, attribute
-
-
-def _check(name: str, parameter: tl.Tensor, loss_at: Callable[[tl.Tensor], Any]) -> GradcheckResult:
-    """``tl.gradcheck`` of ``loss_at`` at ``parameter``, and the element that differs most.
-
-    The verdict is tl.gradcheck's (its default tolerances, and its allowance for rounding
-    in the loss). tl.gradcheck names an element only when it fails, so the largest
-    difference is measured here too, the same way: the gradient from backward
-    (``tl.grad``) against central differences with tl.gradcheck's step, element by element.
-    """
-    try:
-        passed = tl.gradcheck(loss_at, parameter, eps=EPS)
-    except tl.GradcheckError:
-        passed = False
-    x = parameter.data.astype(np.float64)
-    analytic = tl.grad(loss_at)(tl.Tensor(x)).data
-    numeric = np.empty_like(x)
-    work = x.copy()
-    with tl.no_grad():
-        for k in range(x.size):
-            value = work.flat[k]
-            work.flat[k] = value + EPS
-            plus_step, plus = work.flat[k], loss_at(tl.Tensor(work)).item()
-            work.flat[k] = value - EPS
-            minus_step, minus = work.flat[k], loss_at(tl.Tensor(work)).item()
-            work.flat[k] = value
-            # divided by the step actually taken, after rounding value + EPS and value - EPS
-            numeric.flat[k] = (plus - minus) / (plus_step - minus_step)
-    difference = np.abs(analytic - numeric)
-    k = int(np.argmax(difference))
-    a, n = float(analytic.flat[k]), float(numeric.flat[k])
-    return GradcheckResult(
-        parameter=name,
-        shape=tuple(x.shape),
-        worst_index=tuple(int(i) for i in np.unravel_index(k, x.shape)),
-        analytic=a,
-        numeric=n,
-        abs_error=abs(a - n),
-        rel_error=abs(a - n) / abs(n) if n else (0.0 if a == n else math.inf),
-        passed=passed,
-    )
-
-
-def gradcheck_table(results: list[GradcheckResult]) -> str:
-    header = [
-        "parameter",
-        "shape",
-        "worst element",
-        "analytic",
-        "numeric",
-        "abs error",
-        "rel error",
-        "result",
-    ]
-    rows = [header]
-    for r in results:
-        rows.append(
-            [
-                r.parameter,
-                str(r.shape),
-                "-" if r.worst_index is None else str(r.worst_index),
-                f"{r.analytic:.10g}",
-                f"{r.numeric:.10g}",
-                f"{r.abs_error:.2e}",
-                f"{r.rel_error:.2e}",
-                "ok" if r.passed else "FAILED",
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

@@ -29,6 +29,7 @@ import sys
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_lite.compile.traced import (
     ADVICE,
@@ -309,6 +310,13 @@ class Tape(Observer):
         name = getattr(func, "__name__", "")
         if name in SHAPE_FUNCTIONS or name in PRINT_FUNCTIONS:
             return func(*plain_deep(args), **plain_deep(kwargs))
+        if func is sliding_window_view and isinstance(args[0], Traced):
+            # A view of its first operand (the windows of an image: ops.Im2col), written in
+            # the program as the same call.
+            recorded = tuple(self.operand(a) for a in args)
+            result = func(*plain_deep(args), **plain_deep(kwargs))
+            operands = {k: self.operand(v) for k, v in kwargs.items()}
+            return self._view("sliding_window_view", recorded, operands, result)
         if getattr(np, name, None) is not func:  # (a function of another library)
             raise UnsupportedError(
                 f"compile: the step called {getattr(func, '__module__', '')}.{name} on a traced "

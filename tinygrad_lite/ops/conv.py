@@ -81,7 +81,9 @@ class Col2im(Function):
         (n, c, h, w), (kh, kw), (sh, sw), (ph, pw) = shape, kernel, stride, padding
         oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
         windows = x.reshape(n, oh, ow, c, kh, kw)
-        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        # zeros_like(x, shape=...) rather than zeros(...): made from x, so that tl.compile
+        # sees it (np.zeros takes no array, and numpy would hand it a plain one).
+        out = np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
         # One loop step per pixel of the window (kh * kw of them), each adding that pixel
         # of every window at once: pixel (di, dj) of window (i, j) lies at
         # (i*sh + di, j*sw + dj), so it covers rows di, di + sh, ..., di + (oh-1)*sh.
