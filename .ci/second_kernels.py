@@ -121,13 +121,16 @@ def choose(
 
 
 def machine_facts() -> Facts:
-    """What numpy says about this machine."""
+    """What numpy says about this machine (no SIMD levels if this numpy does not say)."""
     import numpy as np
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    from numpy.lib.introspect import opt_func_info
 
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+        from numpy.lib.introspect import opt_func_info
+    except ImportError:  # a numpy that keeps these elsewhere: numpy is then left alone
+        __cpu_dispatch__, __cpu_features__, opt_func_info = [], {}, None
     kernels = []
-    for name in TRANSCENDENTAL:
+    for name in TRANSCENDENTAL if opt_func_info else ():
         for signature, targets in opt_func_info(f"^{name}$", "float64").get(name, {}).items():
             if signature == "dd":
                 kernels += re.sub(r"baseline\([^)]*\)", "", targets["available"]).split()
@@ -152,28 +155,34 @@ for name, value in [("exp", np.exp(x)), ("log", np.log(np.abs(x))), ("tanh", np.
 """
 
 
-def fingerprint(assignments: Mapping[str, str]) -> dict[str, str]:
-    """The bits of exp, log, tanh, dot and vdot on fixed data, under ``assignments``."""
+def fingerprint(assignments: Mapping[str, str]) -> dict[str, str] | None:
+    """The bits of exp, log, tanh, dot and vdot on fixed data under ``assignments``, or None
+    when numpy refuses them (an error or a warning at import)."""
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", FINGERPRINT],
         env={**os.environ, **assignments},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        return None
     return dict(line.split() for line in result.stdout.splitlines())
 
 
 def main() -> None:
     native = fingerprint({})
+    if native is None:
+        sys.exit("second kernels: numpy does not import cleanly (python -W error)")
 
     def changes_bits(features: str) -> bool:
         other = fingerprint({"NPY_DISABLE_CPU_FEATURES": features})
-        return any(other[name] != native[name] for name in TRANSCENDENTAL)
+        return other is not None and any(other[f] != native[f] for f in TRANSCENDENTAL)
 
     assignments, notes = choose(os.environ, machine_facts(), changes_bits)
     if assignments:
         second = fingerprint(dict(a.split("=", 1) for a in assignments))
+        if second is None:
+            sys.exit(f"second kernels: numpy does not import cleanly under {assignments}")
         changed = [name for name in native if second[name] != native[name]]
         notes.append("they change the bits of " + (", ".join(changed) or "nothing here"))
     for note in notes:
