@@ -125,10 +125,17 @@ class _Tally:
 
 
 def compare_seed(
-    module: Any, model: nn.Module, epochs: int, count: int, seed: int, on_epoch: Any = None
+    name: str,
+    module: Any,
+    model: nn.Module,
+    epochs: int,
+    count: int,
+    seed: int,
+    on_epoch: Any = None,
 ) -> Comparison:
-    """A seed network's ``train`` and ``manual_train`` in lockstep, epoch by epoch, from the
-    weights of ``model``; then each alone, timed. ``on_epoch(epoch)`` after each epoch."""
+    """A seed network's ``train`` and ``manual_train`` (of ``module``) in lockstep, epoch by
+    epoch, from the weights of ``model``; then each alone, timed. ``on_epoch(epoch)`` after
+    each epoch; ``name`` heads the table."""
     marks = checkpoints(epochs, count)
     tally = _Tally(model, model.state_dict(), marks)  # copies: the twin starts where we do
 
@@ -144,10 +151,11 @@ def compare_seed(
     autodiff_seconds, hand_seconds = time_both(
         lambda: module.train(fresh, epochs), lambda: module.manual_train(state, epochs)
     )
-    return _result(module, tally, marks, epochs, epochs, 1.0, autodiff_seconds, hand_seconds)
+    return _result(name, module, tally, marks, epochs, epochs, 1.0, autodiff_seconds, hand_seconds)
 
 
 def compare_minibatch(
+    name: str,
     module: Any,
     model: nn.Module,
     epochs: int,
@@ -181,10 +189,13 @@ def compare_minibatch(
         lambda: module.train(fresh, epochs, seed=seed),
         lambda: module.manual_train(state, epochs, seed=seed),
     )
-    return _result(module, tally, marks, epochs, steps, module.LR, autodiff_seconds, hand_seconds)
+    return _result(
+        name, module, tally, marks, epochs, steps, module.LR, autodiff_seconds, hand_seconds
+    )
 
 
 def _result(
+    name: str,
     module: Any,
     tally: _Tally,
     marks: list[int],
@@ -195,7 +206,7 @@ def _result(
     hand_seconds: float,
 ) -> Comparison:
     return Comparison(
-        name=module.__name__.rsplit(".", 1)[-1].replace("_", "-"),
+        name=name,
         epochs=epochs,
         lr=lr,
         parameter_names=tuple(name for name, _ in tally.named),

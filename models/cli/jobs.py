@@ -503,7 +503,7 @@ def _compare_seed(
 ) -> Comparison:
     """The seed module's autodiff ``train`` and its hand-written ``manual_train``, in
     lockstep from the job's initial weights (``models.cli.comparison``)."""
-    return compare_seed(job.module, job.model, job.epochs, count, job.seed, on_epoch)
+    return compare_seed(job.name, job.module, job.model, job.epochs, count, job.seed, on_epoch)
 
 
 def _compare_minibatch(
@@ -511,4 +511,4 @@ def _compare_minibatch(
 ) -> Comparison:
     """A classifier's autodiff ``train`` and its hand-written ``manual_steps``, in lockstep
     step by step from the job's initial weights (``models.cli.comparison``)."""
-    return compare_minibatch(job.module, job.model, job.epochs, count, job.seed, on_step)
+    return compare_minibatch(job.name, job.module, job.model, job.epochs, count, job.seed, on_step)
