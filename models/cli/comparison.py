@@ -162,10 +162,11 @@ def compare_minibatch(
     count: int,
     seed: int,
     on_step: Callable[[int], None] | None = None,
+    timing: bool = True,
 ) -> Comparison:
     """A classifier's ``train`` and ``manual_steps`` in lockstep, step by step, from the
-    weights of ``model``; then ``train`` and ``manual_train`` alone, timed. ``on_step(k)``
-    after the k-th step (counted from 0)."""
+    weights of ``model``; then (with ``timing``) ``train`` and ``manual_train`` alone, timed.
+    ``on_step(k)`` after the k-th step (counted from 0)."""
     marks = checkpoints(epochs, count)
     tally = _Tally(model, model.state_dict(), marks)
     twin = module.manual_steps(tally.manual, epochs, seed=seed)
@@ -184,11 +185,13 @@ def compare_minibatch(
 
     with fp_quiet():  # the differences of diverging runs may overflow: no warnings
         module.train(model, epochs, seed=seed, on_step=check)
-    fresh, state = module.build(seed), module.build(seed).state_dict()
-    autodiff_seconds, hand_seconds = time_both(
-        lambda: module.train(fresh, epochs, seed=seed),
-        lambda: module.manual_train(state, epochs, seed=seed),
-    )
+    autodiff_seconds = hand_seconds = 0.0
+    if timing:
+        fresh, state = module.build(seed), module.build(seed).state_dict()
+        autodiff_seconds, hand_seconds = time_both(
+            lambda: module.train(fresh, epochs, seed=seed),
+            lambda: module.manual_train(state, epochs, seed=seed),
+        )
     return _result(
         name, module, tally, marks, epochs, steps, module.LR, autodiff_seconds, hand_seconds
     )
