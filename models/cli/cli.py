@@ -323,7 +323,7 @@ def run_compare(args: argparse.Namespace) -> int:
         print(json.dumps(result.report()))
     else:
         print(result.table())
-    return 0 if result.agrees else 1
+    return 0 if result.identical else 1
 
 
 # ------------------------------------------------------------------------- graph, trace

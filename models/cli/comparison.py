@@ -40,15 +40,7 @@ class Comparison:
     autodiff_seconds: float
     hand_written_seconds: float
     steps: int = 0  # updates compared in all (the epochs, for full-batch training)
-    # Where the twin cannot repeat the engine's every rounding (models.digits_cnn says
-    # why), the largest relative difference it may show and still agree; 0: none.
-    tolerance: float = 0.0
     largest_relative: float = 0.0  # over every update and parameter: max|diff| / max|hand|
-
-    @property
-    def agrees(self) -> bool:
-        """Bit-identical, or within the model's stated tolerance."""
-        return self.identical or self.largest_relative <= self.tolerance
 
     def report(self) -> dict[str, Any]:
         return {
@@ -62,8 +54,6 @@ class Comparison:
             ],
             "bit_identical": self.identical,
             "largest_relative_difference": self.largest_relative,
-            "tolerance": self.tolerance,
-            "agrees": self.agrees,
             "autodiff_seconds": self.autodiff_seconds,
             "hand_written_seconds": self.hand_written_seconds,
         }
@@ -82,11 +72,10 @@ class Comparison:
             *("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows),
             f"bit-identical: {'yes' if self.identical else 'no'}",
         ]
-        if self.tolerance:
-            verdict = "within" if self.agrees else "NOT within"
+        if not self.identical:
             lines.append(
-                f"largest relative difference: {self.largest_relative:.2g} ({verdict} "
-                f"{self.tolerance:g})"
+                f"largest relative difference: {self.largest_relative:.2g} (max |autodiff - "
+                f"hand-written| / max |hand-written|, over every update and parameter)"
             )
         lines.append(
             f"time: autodiff {self.autodiff_seconds:.3f} s, hand-written "
@@ -219,7 +208,6 @@ def _result(
         autodiff_seconds=autodiff_seconds,
         hand_written_seconds=hand_seconds,
         steps=steps,
-        tolerance=getattr(module, "TOLERANCE", 0.0),
         largest_relative=tally.largest_relative,
     )
 
