@@ -143,6 +143,48 @@ def method_step() -> Setup:
     return trainer.step, trainer.model.parameters(), ()
 
 
+def classifier_step() -> Setup:
+    """An MLP with softmax cross-entropy on class labels (a Tensor of whole floats)."""
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Linear(5, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    x, labels = Tensor(rng.standard_normal((7, 5))), Tensor(rng.integers(0, 3, 7).astype(float))
+    return step, model.parameters(), (x, labels)
+
+
+def conv_step() -> Setup:
+    """A small CNN: padded and strided convolutions, both poolings, Flatten, cross-entropy."""
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(3, 2, 2, stride=(1, 2), rng=rng),
+        nn.AvgPool2d((2, 1), stride=1),
+        nn.Flatten(),
+        nn.Linear(2, 4, rng=rng),
+    )
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(images: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    images = Tensor(rng.standard_normal((5, 1, 6, 6)))
+    return step, model.parameters(), (images, Tensor(rng.integers(0, 4, 5).astype(float)))
+
+
 SETUPS = [
     xor_step,
     momentum_step,
@@ -151,6 +193,8 @@ SETUPS = [
     many_ops_step,
     float32_step,
     method_step,
+    classifier_step,
+    conv_step,
 ]
 
 
