@@ -116,7 +116,9 @@ def test_var_edges_follow_pytorch() -> None:
     assert np.isnan(Tensor([3.0]).var().item())  # n - 1 = 0
     assert Tensor([3.0]).var(correction=0).item() == 0.0
     assert Tensor([1.0, 2.0]).var(correction=5).item() == np.inf  # n - 5 < 0 counts as 0
-    assert np.isnan(grad_of(lambda t: t.std(), [2.0, 2.0])).all()  # sqrt's slope at 0
+    assert np.array_equal(grad_of(lambda t: t.std(), [2.0, 2.0]), [0.0, 0.0])  # not nan
+    slope = grad_of(lambda t: t.std(0), [[2.0, 1.0], [2.0, 3.0]])
+    assert np.allclose(slope, [[0.0, -(0.5**0.5)], [0.0, 0.5**0.5]], rtol=1e-15)
 
 
 def test_flatten_squeeze_unsqueeze() -> None:
