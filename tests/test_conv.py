@@ -162,8 +162,10 @@ def test_the_dropout_layer_draws_from_its_rng_and_is_the_identity_in_evaluation(
     assert not np.array_equal(first, second)  # a new mask each call
     again = nn.Dropout(0.5, rng=np.random.default_rng(2))
     assert np.array_equal(again(x).numpy(), first)  # the same generator, the same masks
-    layer.training = False
-    assert layer(x) is x
+    assert layer.eval()(x) is x
+    assert not np.array_equal(layer.train()(x).numpy(), x.numpy())
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)).eval()
+    assert np.array_equal(model(x).numpy(), model[0](x).numpy())  # eval() reaches it
     assert repr(layer) == "Dropout(p=0.5)" and layer.parameters() == []
 
 
@@ -175,6 +177,8 @@ def test_conv2d_layer_init_is_pytorchs_and_repeatable() -> None:
     assert layer.weight.shape == (8, 3, 3, 2) and layer.bias is not None
     assert layer.bias.shape == (8,)
     # kaiming_uniform(a=sqrt(5)): bound = sqrt(3) * sqrt(2 / 6) / sqrt(fan_in) = 1/sqrt(fan_in)
+    expected = nn.init.kaiming_uniform((8, 3, 3, 2), a=math.sqrt(5), rng=np.random.default_rng(3))
+    assert np.array_equal(layer.weight.numpy(), expected)
     bound = 1 / math.sqrt(3 * 3 * 2)
     for values in (layer.weight.numpy(), layer.bias.numpy()):
         assert np.abs(values).max() <= bound and np.abs(values).max() > 0.8 * bound

@@ -17,13 +17,13 @@ Sequential(
 
 ``module.py`` holds ``Module`` and ``Sequential``, ``layers.py`` the layers, ``functional.py``
 convolution, pooling and dropout as functions, ``losses.py`` the loss functions (and
-``one_hot``), ``init.py`` the initialisers and ``serialization.py`` ``tl.save`` and
-``tl.load`` for state dicts.
+``one_hot``), ``init.py`` the initialisers, ``utils.py`` gradient clipping (``nn.utils``)
+and ``serialization.py`` ``tl.save`` and ``tl.load`` for state dicts.
 """
 
 from __future__ import annotations
 
-from tinygrad_lite.nn import init
+from tinygrad_lite.nn import init, utils
 from tinygrad_lite.nn.functional import avg_pool2d, conv2d, dropout, max_pool2d
 from tinygrad_lite.nn.layers import (
     AvgPool2d,
@@ -76,4 +76,5 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "sse_loss",
+    "utils",
 ]
