@@ -310,13 +310,11 @@ class Tape(Observer):
         name = getattr(func, "__name__", "")
         if name in SHAPE_FUNCTIONS or name in PRINT_FUNCTIONS:
             return func(*plain_deep(args), **plain_deep(kwargs))
-        if func is sliding_window_view and isinstance(args[0], Traced):
-            # A view of its first operand (the windows of an image: ops.Im2col), written in
-            # the program as the same call.
-            recorded = tuple(self.operand(a) for a in args)
+        if func is sliding_window_view:  # (numpy's, but outside its namespace)
+            recorded_args = tuple(self.operand(a) for a in args)
+            recorded_kwargs = {k: self.operand(v) for k, v in kwargs.items()}
             result = func(*plain_deep(args), **plain_deep(kwargs))
-            operands = {k: self.operand(v) for k, v in kwargs.items()}
-            return self._view("sliding_window_view", recorded, operands, result)
+            return self._view(name, recorded_args, recorded_kwargs, result)
         if getattr(np, name, None) is not func:  # (a function of another library)
             raise UnsupportedError(
                 f"compile: the step called {getattr(func, '__module__', '')}.{name} on a traced "
