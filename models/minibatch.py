@@ -85,3 +85,31 @@ def predict(model: nn.Module, inputs: Any) -> np.ndarray:
 def accuracy(model: nn.Module, inputs: Any, labels: Any) -> float:
     """The fraction of the rows of ``inputs`` whose class ``predict`` gets right."""
     return float((predict(model, inputs) == np.asarray(labels)).mean())
+
+
+def lockstep(
+    model: nn.Module,
+    train: Callable[..., np.ndarray],
+    manual_steps: Callable[..., Any],
+    epochs: int,
+    seed: int = 0,
+) -> tuple[int, int]:
+    """``train(model, epochs, seed=seed, on_step=...)`` and, on a copy of the model's
+    weights, the hand-written ``manual_steps(state, epochs, seed=seed)``, one step of each
+    in turn; after each, every weight is compared with its twin by its bytes. Returns the
+    number of steps and the number after which some weight differed. (``tinygrad-lite
+    compare`` does the same and reports the differences.)"""
+    state = model.state_dict()  # copies: the twin starts where the model does
+    twin = manual_steps(state, epochs, seed=seed)
+    named = model.named_parameters()
+    steps = differing = 0
+
+    def check() -> None:
+        nonlocal steps, differing
+        next(twin)
+        steps += 1
+        if any(p.data.tobytes() != state[name].tobytes() for name, p in named):
+            differing += 1
+
+    train(model, epochs, seed=seed, on_step=check)
+    return steps, differing
