@@ -68,7 +68,7 @@ class Comparison:
         steps = f" ({self.steps} steps)" if self.steps != self.epochs else ""
         lines = [
             f"{self.name}: autodiff (loss.backward()) against the hand-written deltas, "
-            f"{self.epochs} epochs{steps}, lr {self.lr:g}",
+            f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}{steps}, lr {self.lr:g}",
             *("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows),
             f"bit-identical: {'yes' if self.identical else 'no'}",
         ]

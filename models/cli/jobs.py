@@ -236,7 +236,7 @@ class Job:
         schedule = "" if self.scheduler is None else f", {type(self.scheduler).__name__}"
         test = "" if self.test_inputs is None else f" (and {len(self.test_inputs.data)} to test)"
         return (
-            f"{self.epochs} epochs, {self.optimizer_text()}{schedule}{batches}, "
+            f"{_epochs(self.epochs)}, {self.optimizer_text()}{schedule}{batches}, "
             f"{self.loss_name} loss, seed {self.seed}, {len(self.inputs.data)} samples{test}"
         )
 
@@ -244,6 +244,10 @@ class Job:
         """``tl.gradcheck`` of the loss on the first batch with respect to each parameter, at
         the current weights (``models.cli.gradients``)."""
         return gradients.check_parameters(self.model, self.loss)
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 class _evaluating:  # noqa: N801 (a context manager, named like no_grad)
