@@ -152,7 +152,7 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
             or not g.flags.writeable
             or id(g) in handed_out
         ):
-            g = np.array(g, subok=True)  # (tl.compile's Traced arrays stay Traced)
+            g = np.array(g, subok=True)  # (a KeptArray stays one)
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned

@@ -112,7 +112,7 @@ class Tensor:
         """A copy of the data as a numpy array."""
         # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
         # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
-        return np.array(self.data, subok=True)  # (tl.compile's Traced arrays stay Traced)
+        return np.array(self.data, subok=True)  # (a KeptArray stays one)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -133,7 +133,7 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        # An array even for a numpy scalar; subok: tl.compile's Traced arrays stay Traced.
+        # An array even for a numpy scalar; subok: a KeptArray stays one.
         return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -349,7 +349,7 @@ class Tensor:
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
             # takes it as it is: no copy of each weight's gradient per step.
-            # asanyarray: an ndarray subclass (tl.compile's Traced) stays itself.
+            # asanyarray: an ndarray subclass (a KeptArray) stays itself.
             self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
@@ -570,8 +570,8 @@ class Tensor:
         the view is not a leaf (so it cannot be changed in place itself), and before the
         backward pass uses anything computed from it, the movement op's node checks this
         tensor's version and refuses a changed one. Outside a graph nothing would notice,
-        so the result gets data of its own. (Views save a copy per step: the bias of every
-        Linear layer is expanded to the batch's shape.)
+        so the result gets data of its own. (Views save a copy per step: a bias is
+        expanded to the batch's shape in every dense layer.)
         """
         out: Tensor = op.apply(self, **params)
         if out._ctx is None:

@@ -1,6 +1,6 @@
-"""Fused primitives for what every training step of the seed networks runs: a Linear layer
-with a bias (``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the
-composition would be several, with the composition's results to the bit.
+"""Fused primitives for what nearly every training step runs: a dense layer with a bias
+(``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the composition
+would be several, with the composition's results to the bit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tinygrad_lite.function import Function
 class Affine(Function):
     """out = x @ w + b    dx = grad @ w.T    dw = x.T @ grad    db = grad summed over the rows
 
-    A Linear layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
+    A dense layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
     node rather than three: Matmul, the Expand that broadcasts b to every row, and Add. Its
     results are the three's to the bit: ``x.dot(w) + b`` adds b to each row as the Expand
     and the Add do, and the gradients are the same products and the same sum over the rows

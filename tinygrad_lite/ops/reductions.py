@@ -20,7 +20,7 @@ class Sum(Function):
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
         # asanyarray: a full sum gives a numpy scalar, which becomes a 0-d array; an ndarray
-        # subclass (tl.compile's Traced) stays itself. So in the rest of this file.
+        # subclass (a KeptArray) stays itself. So in the other ops.
         return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
