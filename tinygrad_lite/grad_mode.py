@@ -71,11 +71,11 @@ def _quiet_state() -> tuple[Any, Callable[[Any], Any], Callable[[Any], None]]:
     """How fp_quiet turns numpy's floating-point warnings off, and back on.
 
     numpy 2 keeps its error state in a context variable (one value per thread). Setting it
-    to a state made once, here, costs about 0.1 us; ``np.errstate`` builds the state at
-    every entry, about 0.6 us, which on the seed's single neuron (a 4 us step by hand) is a
-    tenth of the step. This uses two names private to numpy 2; where they are missing,
-    ``np.errstate`` does the same work. (The state made here keeps numpy's default buffer
-    size: fp_quiet is about warnings, and nothing here changes ``np.setbufsize``.)
+    to a state made once, here, is several times cheaper than ``np.errstate``, which builds
+    the state at every entry (docs/performance.md has the figures). This uses two names
+    private to numpy 2; where they are missing, ``np.errstate`` does the same work. (The
+    state made here keeps numpy's default buffer size: fp_quiet is about warnings, and
+    nothing here changes ``np.setbufsize``.)
     """
     try:
         from numpy._core._multiarray_umath import (  # type: ignore[import-not-found]

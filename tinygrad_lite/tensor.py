@@ -72,7 +72,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
-        self._version = 0  # the tick of its last in-place change (see Function): none yet
+        self._version = 0  # the tick of its last in-place change (see the clock): none yet
 
     @classmethod
     def _from_op(cls, data: np.ndarray) -> Tensor:
@@ -199,7 +199,7 @@ class Tensor:
         return self._in_place("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
-        """self -= other, in place; returns self. Optimizers update parameters with it."""
+        """self -= other, in place; returns self."""
         return self._in_place("sub_", np.subtract, other)
 
     def mul_(self, other: Any) -> Tensor:
@@ -237,7 +237,7 @@ class Tensor:
             raise ValueError(
                 f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
-        self._version = next(clock)  # (see _update)
+        self._version = next(clock)  # (see the clock, function.py)
 
     @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
@@ -263,10 +263,7 @@ class Tensor:
         (a leaf it checked when it was made) by an array of the parameter's shape or a
         number."""
         ufunc(self.data, other, out=self.data)
-        # Dated by the clock that dates the nodes: every node that saved this tensor for its
-        # backward is now older than the change, and the engine refuses to use the changed
-        # values (PyTorch's version counter, with ticks for counts).
-        self._version = next(clock)
+        self._version = next(clock)  # (see the clock, function.py)
 
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
@@ -323,8 +320,8 @@ class Tensor:
                     f"backward() needs gradient= for a tensor of shape {self.shape}: the "
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
-            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
-            # np.ones's Python-level detour (three times the cost of the whole seed).
+            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), in one call
+            # (np.ones takes a Python-level detour).
             return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         try:
             seed = to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
