@@ -3,6 +3,8 @@ API (``Tensor``, ``Function``, ``no_grad``, ``engine.backward``).
 
 The core imports nothing above it and names nothing above it. What watches it or runs its
 work in its place plugs in here, and a test holds code above the core to public names.
+Such code may also read the graph as docs/internals.md describes it (a Tensor's node,
+``_ctx``; a node's ``inputs`` and ``seq``; a Tensor's ``_version``), but never writes it.
 
 Watching:
 
