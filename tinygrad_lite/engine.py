@@ -90,9 +90,8 @@ def _gradients(
     while waiting:
         t = heappop(waiting)[1]  # every Tensor computed from t is done: its grad is complete
         fn = t._ctx
-        inputs = _saved_inputs(fn)
-        input_grads = _run_rule(fn, grads.pop(t), inputs, t, create_graph)
-        for x, dx in zip(inputs, input_grads):
+        input_grads = _run_rule(fn, grads.pop(t), t, create_graph)
+        for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
             if getattr(dx, "shape", None) != x.data.shape:
@@ -108,24 +107,20 @@ def _gradients(
     return grads  # every Tensor visited was popped: what is left are the leaves
 
 
-def _saved_inputs(fn: Any) -> tuple[Tensor, ...]:
-    """The inputs ``fn`` saved in the forward pass, checked to be still there and unchanged
-    (an input changed in place since has a version later than the node, see the clock)."""
-    inputs: tuple[Tensor, ...] | None = fn.inputs
+def _run_rule(fn: Any, grad: Any, out: Tensor, create_graph: bool) -> tuple[Any, ...]:
+    """The gradients of ``fn``'s inputs, one per input, from its backward rule.
+
+    First the inputs ``fn`` saved are checked: still there (not freed) and unchanged (an
+    input changed in place since has a version later than the node, see the clock). The
+    rule runs on their arrays, or on the Tensors themselves to be recorded; the observers
+    see the step.
+    """
+    inputs = fn.inputs
     if inputs is None:
         raise RuntimeError(FREED)
-    seq = fn.seq
     for x in inputs:
-        if x._version > seq:
+        if x._version > fn.seq:
             raise _changed_in_place(fn, x)
-    return inputs
-
-
-def _run_rule(
-    fn: Any, grad: Any, inputs: tuple[Tensor, ...], out: Tensor, create_graph: bool
-) -> Any:
-    """``fn``'s backward rule, on arrays (or on Tensors, to record it): one gradient per
-    input, as a tuple; the observers see the step."""
     if create_graph:
         input_grads = fn.backward(grad, *inputs, out)
     else:
