@@ -4,5 +4,5 @@
 (``tl.viz.to_dot``: the graph as Graphviz), ``anomaly.py`` (``tl.detect_anomaly()``),
 ``gradcheck.py`` (``tl.gradcheck``: gradients against finite differences), ``testing.py``
 (``tl.testing``: hypothesis strategies) and ``labels.py`` (names for the values they show).
-The trace and the anomaly detector plug into the core as ``Observer``s (grad_mode.py).
+The trace and the anomaly detector plug into the core as ``Observer``s (hooks.py).
 """
