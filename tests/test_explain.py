@@ -454,3 +454,13 @@ def test_the_freshness_check_notices_a_changed_number() -> None:
         _close({"a": [1.0, "x"]}, {"a": [1.0 + 1e-6, "x"]})
     with pytest.raises(AssertionError):
         _close({"a": [1.0, "x"]}, {"a": [1.0, "y"]})
+
+
+def test_the_pages_script_and_styles_are_installed_with_the_package() -> None:
+    # They are read when a page is written: pip install must copy them (package data).
+    config = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    found = re.search(r'^"tinygrad_lite\.tools\.explain" = \[(.*)\]$', config, re.M)
+    assert found is not None, "pyproject.toml: no package data for tinygrad_lite.tools.explain"
+    listed = set(re.findall(r'"([^"]+)"', found.group(1)))
+    here = Path(tl.tools.explain.page.__file__).parent
+    assert listed == {p.name for p in here.iterdir() if p.suffix in (".js", ".css")}
