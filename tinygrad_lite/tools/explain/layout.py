@@ -75,34 +75,30 @@ def fold(nodes: list[Node], scopes: list[Scope], limit: int) -> set[int]:
     folded.
     """
     depth = _depths(scopes)
-    deepest = max(depth.values(), default=0)
-    per_depth: dict[int, int] = defaultdict(int)  # nodes at each depth
-    for n in nodes:
-        per_depth[depth[n.scope]] += 1
-    scopes_at: dict[int, list[int]] = defaultdict(list)
-    for s in scopes:
-        scopes_at[depth[s.scope]].append(s.scope)
+    parent = {s.scope: s.parent for s in scopes}
     everything = _whole_graph_scopes(nodes, scopes)
+    cuts: dict[int, set[int]] = defaultdict(set)  # depth -> the scopes there that may fold
+    for s in scopes:
+        if s.scope != ROOT and s.scope not in everything:
+            cuts[depth[s.scope]].add(s.scope)
+    holders = []  # for each node, the scopes around it
+    for n in nodes:
+        chain, scope = set(), n.scope
+        while scope != ROOT:
+            chain.add(scope)
+            scope = parent[scope]
+        holders.append(chain)
 
-    def shown(cut: int) -> int:  # nodes drawn when the scopes at depth `cut` are boxes
-        boxes = [s for s in scopes_at[cut] if s not in everything]
-        if not boxes:
-            return sum(per_depth.values())
-        above = sum(count for d, count in per_depth.items() if d < cut)
-        # the scopes that hold everything stay open: their nodes count as visible
-        return above + len(boxes)
+    def shown(folded: set[int]) -> int:  # the boxes, and the nodes in no box
+        return len(folded) + sum(1 for chain in holders if not chain & folded)
 
-    for cut in range(deepest + 1, 0, -1):  # deepest + 1: nothing folded
-        if shown(cut) <= limit:
-            return _scopes_at_cut(scopes_at, cut, everything)
-    for cut in range(1, deepest + 1):
-        if len([s for s in scopes_at[cut] if s not in everything]) > 1:
-            return _scopes_at_cut(scopes_at, cut, everything)
+    for cut in sorted(cuts, reverse=True):  # the deepest cut that fits
+        if shown(cuts[cut]) <= limit:
+            return cuts[cut] if shown(set()) > limit else set()
+    for cut in sorted(cuts):  # else the shallowest with more than one box
+        if len(cuts[cut]) > 1:
+            return cuts[cut]
     return set()
-
-
-def _scopes_at_cut(scopes_at: dict[int, list[int]], cut: int, everything: set[int]) -> set[int]:
-    return {s for s in scopes_at.get(cut, []) if s not in everything}
 
 
 def _depths(scopes: list[Scope]) -> dict[int, int]:
