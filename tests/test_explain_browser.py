@@ -241,3 +241,16 @@ def test_the_notebook_frame_runs_the_page(browser: Any, tmp_path: Path) -> None:
     frame.locator("#explain-next").click()
     assert frame.locator("#explain-counter").text_content() == "step 3 of 8 · forward"
     assert visit.outside() == [] and visit.errors == []
+
+
+def test_the_checks_see_a_request_and_a_console_error(browser: Any, tmp_path: Path) -> None:
+    # The checks above pass only on a page that makes neither: they must see both.
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><html><body><img src="https://example.invalid/x.png">'
+        '<script>console.error("broken")</script></body></html>'
+    )
+    visit = Visit(browser, bad)
+    visit.page.wait_for_timeout(200)
+    assert visit.outside() == ["https://example.invalid/x.png"]
+    assert "broken" in visit.errors
