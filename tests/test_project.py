@@ -62,8 +62,14 @@ RANKS = {
     "tinygrad_lite.tools.testing": 0,
     "tinygrad_lite.tools.trace": 1,
     "tinygrad_lite.tools.anomaly": 1,
-    "tinygrad_lite.tools.viz": 1,
-    "tinygrad_lite.tools": 2,
+    "tinygrad_lite.tools.explain.layout": 0,
+    "tinygrad_lite.tools.explain.page": 0,
+    "tinygrad_lite.tools.explain.record": 1,
+    "tinygrad_lite.tools.explain.steps": 2,
+    "tinygrad_lite.tools.explain.views": 3,
+    "tinygrad_lite.tools.explain": 4,
+    "tinygrad_lite.tools.viz": 5,
+    "tinygrad_lite.tools": 6,
     # the compiler, in the order a recording goes
     "tinygrad_lite.compile.traced": 0,
     "tinygrad_lite.compile.tape": 1,
@@ -75,9 +81,10 @@ RANKS = {
     # the command line
     "models.cli.config": 0,
     "models.cli.jobs": 1,
-    "models.cli.cli": 2,
-    "models.cli": 3,
-    "models.__main__": 4,
+    "models.cli.explain": 2,
+    "models.cli.cli": 3,
+    "models.cli": 4,
+    "models.__main__": 5,
 }
 
 

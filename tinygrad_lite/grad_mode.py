@@ -5,8 +5,9 @@ per thread, like PyTorch's: ``no_grad()`` in one thread leaves recording on in e
 thread.
 
 Observers watch the ops: while one is active in a thread, ``Function.apply`` and the
-engine report every forward op and every backward step to it (the study tools are
-observers, see hooks.py). With none active, the cost is one attribute test per op.
+engine report every forward op and every backward step to it, and the layers built on the
+core report each of their calls (the study tools are observers, see hooks.py). With none
+active, the cost is one attribute test per op and per layer call.
 
 >>> import tinygrad_lite as tl
 >>> w = tl.Tensor([1.0, 2.0], requires_grad=True)
@@ -108,8 +109,10 @@ class Observer:
 
     ``forward`` is called after each op's forward, ``backward`` after each backward step,
     with the Function node, its inputs (Tensors) or output gradient, and the result.
-    ``with observer:`` watches the ops of the thread that enters it, for the block; one
-    observer watches one block at a time.
+    ``enter_module`` and ``exit_module`` bracket each call of a layer, so that an
+    observer can tell which layer ran which ops (``exit_module`` gets the call's result,
+    or None if it raised). ``with observer:`` watches the ops of the thread that enters it,
+    for the block; one observer watches one block at a time.
     """
 
     _active = False  # True inside its with block
@@ -118,6 +121,12 @@ class Observer:
         pass
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
+        pass
+
+    def enter_module(self, module: Any) -> None:
+        pass
+
+    def exit_module(self, module: Any, out: Any) -> None:
         pass
 
     def __enter__(self) -> Any:
