@@ -1,10 +1,9 @@
 """Sliding windows: the two primitives behind convolution and pooling.
 
 ``Im2col`` lays every window of an image out as a row of a matrix, so that a convolution
-is one matrix product (``nn.conv2d``) and a pooling a reduction over each row's elements
-(``nn.max_pool2d``, ``nn.avg_pool2d``). Its backward is ``Col2im``, which adds each row
-back where its window lay; and the backward of ``Col2im`` is ``Im2col``, so both can be
-differentiated any number of times.
+is one matrix product with the kernels and a pooling a reduction over each row's elements.
+Its backward is ``Col2im``, which adds each row back where its window lay; and the
+backward of ``Col2im`` is ``Im2col``, so both can be differentiated any number of times.
 
 Images are NCHW: (batch, channels, height, width). A window is ``kernel = (kh, kw)``
 pixels, windows start every ``stride = (sh, sw)`` pixels, and the image is first padded
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 
 Pair = tuple[int, int]
 
@@ -53,7 +52,7 @@ class Im2col(Function):
         return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(
+        return apply_to(
             Col2im,
             grad,
             shape=self.in_shape,
@@ -94,4 +93,4 @@ class Col2im(Function):
         return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)
+        return apply_to(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)
