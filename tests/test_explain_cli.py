@@ -110,3 +110,16 @@ def test_a_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not writable" in error_line(result)
     assert os.listdir(locked) == []
+
+
+def test_after_k_epochs_of_a_classifier_means_k_epochs_of_mini_batches(tmp_path: Path) -> None:
+    from models import digits_mlp
+
+    result = run("explain", "digits-mlp", "--after", "1", "-o", "p.html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = _data(tmp_path / "p.html")
+    reference = digits_mlp.build(0)
+    digits_mlp.train(reference, epochs=1)  # one epoch: 45 steps on batches of 32
+    bias = next(n for n in data["nodes"] if n["label"] == "2.bias")
+    stored = data["arrays"][bias["value"]]["rows"]
+    assert np.array_equal(np.array(stored).ravel(), reference[2].bias.data)
