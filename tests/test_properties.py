@@ -132,6 +132,11 @@ def _reduction_params(draw: Draw, shape: Shape) -> dict[str, Any]:
     return {"axis": draw(testing.axes(len(shape))), "keepdim": draw(st.booleans())}
 
 
+def _one_axis_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    ndim = max(len(shape), 1)  # a 0-d tensor takes axis 0 or -1
+    return {"axis": draw(st.integers(-ndim, ndim - 1))}
+
+
 def _int_exponent(draw: Draw, shape: Shape) -> dict[str, Any]:
     return {"n": draw(st.integers(-3, 4))}
 
@@ -187,6 +192,24 @@ OPS = [
         ("distinct",),
         kind="reduction",
         params=_reduction_params,
+    ),
+    Op(
+        "logsumexp",
+        "logsumexp",
+        lambda x, **p: x.logsumexp(**p),
+        kind="reduction",
+        params=_reduction_params,
+    ),
+    # along one axis
+    Op(
+        "softmax", "softmax", lambda x, axis: x.softmax(axis), kind="shape", params=_one_axis_params
+    ),
+    Op(
+        "log_softmax",
+        "log_softmax",
+        lambda x, axis: x.log_softmax(axis),
+        kind="shape",
+        params=_one_axis_params,
     ),
     # shape and movement
     Op(

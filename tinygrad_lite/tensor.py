@@ -516,6 +516,34 @@ class Tensor:
             )
         return ops.Max.apply(self, axis=axes, keepdim=check_keepdim("max", keepdim))
 
+    def logsumexp(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(self), axis)), finite for every finite input (-inf for an empty sum).
+
+        Composed: ``m + log(sum(exp(self - m), axis))`` with ``m`` the maximum, a constant,
+        so no exp overflows; the value does not depend on ``m``, so neither does the
+        gradient, the softmax.
+        """
+        axes = normalize_axes("logsumexp", axis, self.data.ndim)
+        keepdim = check_keepdim("logsumexp", keepdim)
+        m = np.max(self.data, axis=axes, keepdims=True, initial=-np.inf)  # -inf if empty
+        # An infinite maximum (or nan) cannot be subtracted: shift by 0, and the inf (or the
+        # nan) comes through exp and log as it should.
+        m = np.where(np.isfinite(m), m, 0).astype(self.data.dtype)
+        total = (self - m).exp().sum(axis=axes, keepdim=keepdim)
+        if not keepdim:
+            m = m.reshape(total.data.shape)
+        return total.log() + m
+
+    # ------------------------------------------------------- along one axis
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(self) / sum(exp(self), axis): along ``axis``, positive numbers that sum to 1."""
+        return ops.Softmax.apply(self, axis=_one_axis("softmax", axis, self.data.ndim))
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """self - logsumexp(self, axis): the log of softmax, finite for every finite input."""
+        return ops.LogSoftmax.apply(self, axis=_one_axis("log_softmax", axis, self.data.ndim))
+
     # ------------------------------------------------------------- shape and views
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -703,6 +731,16 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
         columns = ys[-1:] if len(ys) > 1 else ()
         out = out.reshape(*batch, *rows, *columns)
     return out
+
+
+def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """One axis, as the tuple an op takes; a 0-d tensor takes 0 or -1 and has none."""
+    if isinstance(axis, tuple) or axis is None:
+        raise TypeError(f"{op}: axis must be one int, got {short_repr(axis)}")
+    axes = normalize_axes(op, axis, max(ndim, 1))
+    # A 0-d tensor takes axis 0 or -1, as in PyTorch, and is normalised over no axis: its
+    # softmax is 1.
+    return axes if ndim else ()
 
 
 def _index_arrays(index: Any) -> Any:

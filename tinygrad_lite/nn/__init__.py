@@ -27,7 +27,10 @@ from tinygrad_lite.nn.layers import Linear, ReLU, Sigmoid, Tanh
 from tinygrad_lite.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cross_entropy,
     mse_loss,
+    nll_loss,
+    one_hot,
     sse_loss,
 )
 from tinygrad_lite.nn.module import IncompatibleKeys, Module, Sequential
@@ -42,8 +45,11 @@ __all__ = [
     "Tanh",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "init",
     "mse_loss",
+    "nll_loss",
+    "one_hot",
     "sse_loss",
     "utils",
 ]

@@ -1,11 +1,12 @@
 """The primitive operations: each a Function with its forward and its backward side by side.
 
 One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, ...), ``reductions.py``
-(sum, max), ``movement.py`` (expand, reshape, permute, index), ``matmul.py``, and
-``losses.py``, the fused ops a training step of the seed networks runs (a Linear layer
-with a bias, the sum-of-squares loss). Each docstring states the op's math in the code's
-own names: ``out`` is the result, ``grad`` the gradient of the final output with respect to
-``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``, ``y``.
+(sum, max, softmax, log-softmax), ``movement.py`` (expand, reshape, permute, index),
+``matmul.py``, and ``losses.py``, the fused ops a training step runs (a Linear layer with a
+bias, the sum-of-squares loss, softmax cross-entropy). Each docstring states the op's math
+in the code's own names: ``out`` is the result, ``grad`` the gradient of the final output
+with respect to ``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``,
+``y``.
 """
 
 from __future__ import annotations
@@ -24,21 +25,23 @@ from tinygrad_lite.ops.elementwise import (
     Sub,
     Tanh,
 )
-from tinygrad_lite.ops.losses import Affine, SSELoss
+from tinygrad_lite.ops.losses import Affine, CrossEntropy, SSELoss
 from tinygrad_lite.ops.matmul import Matmul
 from tinygrad_lite.ops.movement import Expand, Index, IndexAdd, Permute, Reshape
-from tinygrad_lite.ops.reductions import Max, Sum
+from tinygrad_lite.ops.reductions import LogSoftmax, Max, Softmax, Sum
 
 __all__ = [
     "Abs",
     "Add",
     "Affine",
+    "CrossEntropy",
     "Div",
     "Exp",
     "Expand",
     "Index",
     "IndexAdd",
     "Log",
+    "LogSoftmax",
     "Matmul",
     "Max",
     "Mul",
@@ -49,6 +52,7 @@ __all__ = [
     "Reshape",
     "SSELoss",
     "Sigmoid",
+    "Softmax",
     "Sub",
     "Sum",
     "Tanh",
