@@ -235,13 +235,17 @@ def _class_indices(op: str, target: Any, n: int | None, classes: int | None) -> 
             f"{op}: class indices must have shape ({n},), one per row of the input, got "
             f"shape {data.shape}"
         )
-    if data.dtype.kind == "f":
-        whole = np.isfinite(data) & (data == np.round(data))
+    # The checks look at the values as a plain array: they decide nothing in the
+    # computation, which goes on with data (so tl.compile records the conversion below and
+    # checks the labels on the calls it records; docs/compile.md).
+    values = np.asarray(data)
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values))
         if not whole.all():
             raise ValueError(
-                f"{op}: class indices must be whole numbers, got {data[~whole].flat[0]!r}"
+                f"{op}: class indices must be whole numbers, got {values[~whole].flat[0]!r}"
             )
-    low, high = data.min(initial=0), data.max(initial=0)
+    low, high = values.min(initial=0), values.max(initial=0)
     if low < 0:
         raise IndexError(f"{op}: class index {low:g} is negative; accepted: 0 or more")
     if classes is not None and high >= classes:
