@@ -53,6 +53,7 @@ RANKS = {
     "tinygrad_lite.optim.optimizers": 1,
     "tinygrad_lite.optim.lr_scheduler": 2,
     "tinygrad_lite.nn.layers": 2,
+    "tinygrad_lite.nn.sequence": 2,
     "tinygrad_lite.nn": 3,
     "tinygrad_lite.optim": 3,
     # the tools
@@ -74,9 +75,10 @@ RANKS = {
     # the command line
     "models.cli.config": 0,
     "models.cli.jobs": 1,
-    "models.cli.cli": 2,
-    "models.cli": 3,
-    "models.__main__": 4,
+    "models.cli.recurrent": 2,
+    "models.cli.cli": 3,
+    "models.cli": 4,
+    "models.__main__": 5,
 }
 
 

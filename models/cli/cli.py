@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import tinygrad_lite as tl
-from models.cli import jobs
+from models.cli import jobs, recurrent
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
@@ -65,10 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no command given; accepted: {', '.join(COMMANDS)}")
         status: int = args.run(args)
         return status
-    except (UsageError, ConfigError, jobs.ModelError) as error:
+    except (UsageError, ConfigError, jobs.ModelError, recurrent.UsageError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    except CommandFailedError as error:
+    except (CommandFailedError, recurrent.CommandFailedError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -87,7 +87,7 @@ def _parser() -> _Parser:
         prog=PROG,
         description="Train, compare, draw, trace and check the networks of tinygrad_lite.",
         epilog=(
-            f"MODEL is one of {', '.join(jobs.BUILT_IN)}, or the path of a .toml file "
+            f"MODEL is one of {', '.join(jobs.NAMES)}, or the path of a .toml file "
             "declaring a network (see docs/cli.md)."
         ),
     )
@@ -107,6 +107,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="run the training step through tl.compile: the same numbers, as generated numpy",
     )
+    recurrent.add_arguments(train, "train")
     train.set_defaults(run=run_train)
 
     compare = commands.add_parser(
@@ -118,6 +119,7 @@ def _parser() -> _Parser:
     )
     compare.add_argument("--json", action="store_true", help="machine-readable output")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    recurrent.add_arguments(compare, "compare")
     compare.set_defaults(run=run_compare)
 
     graph = commands.add_parser("graph", help="the graph of one training step, as DOT")
@@ -165,6 +167,11 @@ def _model_arguments(
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
+        save = _output_path("--save", args.save, (".npz",))
+        return recurrent.run_train(args, plot, save, _pyplot)
+    recurrent.refuse_options(args)
     job = jobs.make(args.model, epochs=args.epochs, lr=args.lr, seed=args.seed)
     plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
     save = _output_path("--save", args.save, (".npz",))
@@ -311,6 +318,9 @@ def _plot(pyplot: Any, job: jobs.Job, losses: list[float], final: float, path: P
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return recurrent.run_compare(args)
+    recurrent.refuse_options(args)
     if args.checkpoints < 1:
         raise UsageError(f"--checkpoints must be 1 or more, got {args.checkpoints}")
     job = jobs.make(args.model, epochs=args.epochs, seed=args.seed)
@@ -340,10 +350,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_graph(args: argparse.Namespace) -> int:
     output = _output_path("-o", args.output, GRAPH_SUFFIXES)
-    job = jobs.make(args.model, seed=args.seed)
-    loss = job.loss()
-    loss.backward(retain_graph=True)  # kept, so that the drawing shows the gradients
-    dot = tl.viz.to_dot(loss, names=job.names())
+    if args.model == recurrent.NAME:  # 25 unrolled steps, most of them folded
+        dot = recurrent.graph(recurrent.seed_of(args))
+    else:
+        job = jobs.make(args.model, seed=args.seed)
+        loss = job.loss()
+        loss.backward(retain_graph=True)  # kept, so that the drawing shows the gradients
+        dot = tl.viz.to_dot(loss, names=job.names())
     if output is None:
         sys.stdout.write(dot)
         return 0
@@ -358,6 +371,8 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_trace(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return recurrent.run_trace(args)
     job = jobs.make(args.model, seed=args.seed)
     with tl.trace(values=args.values, names=job.names()) as recorded:
         loss = job.loss()
@@ -374,6 +389,8 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return recurrent.run_gradcheck(args)
     job = jobs.make(args.model, seed=args.seed)
     results = job.gradcheck()
     if args.json:
@@ -394,6 +411,8 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def run_compile(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        raise UsageError(f"{recurrent.NAME} cannot be compiled: {recurrent.NOT_COMPILED}")
     output = _output_path("-o", args.output, (".py",))
     job = jobs.make(args.model, seed=args.seed)
     step = tl.compile(job.training_step())

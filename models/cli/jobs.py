@@ -173,7 +173,7 @@ def make(
     if path.suffix.lower() == ".toml" or path.is_file():
         return from_config(config.load(path), epochs, lr, seed)
     raise ModelError(
-        f"unknown model {model!r}; accepted: {', '.join(BUILT_IN)}, or the path of a .toml file"
+        f"unknown model {model!r}; accepted: {', '.join(NAMES)}, or the path of a .toml file"
     )
 
 
@@ -293,6 +293,9 @@ BUILT_IN: dict[str, Callable[[int | None, float | None, int | None], Job]] = {
     "xor": _seed_job("xor"),
     "xor-modern": _modern_job,
 }
+# Built-in models that are not jobs, with commands of their own: char-rnn reads a stream of
+# text, not a batch of rows (models.cli.recurrent, which cli.py hands it to).
+NAMES = (*BUILT_IN, "char-rnn")
 
 
 # ------------------------------------------------------------------------------ compare
