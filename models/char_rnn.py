@@ -303,7 +303,7 @@ def bp(
     per step, added from the last step back to the first: the order in which the engine
     visits the steps (the last-made node first), and so the same sum to the bit. A sum
     starts at its first contribution, as the engine's does, not at zeros: ``0.0 + -0.0``
-    is ``0.0``, and a one-hot input gives many ``-0.0`` (``0 * -d``).
+    is ``0.0``, and a unit saturated at exactly 1 gives ``(1 - 1*1) * -d = -0.0``.
     """
     dy = p.copy()
     dy[np.arange(len(targets)), targets] -= 1  # p - onehot: softmax cross-entropy's rule
