@@ -193,7 +193,8 @@ def run_train(
     window = min(every or PRINT_EVERY, len(losses))
     final_loss = float(np.mean(losses[-window:])) if losses else math.nan
     if plt is not None and plot is not None:
-        _plot(plt, model, losses, window, plot, describe(iterations, lr, seed, model)[0])
+        title = f"{NAME}: {iterations} iterations, Adagrad(lr={lr:g}), seed {seed}"
+        _plot(plt, model, losses, window, plot, title)
     if save is not None:
         tl.save(model.state_dict(), save)
     if args.json:
@@ -258,7 +259,7 @@ def _plot(
     axes.axhline(_uniform(model), color="gray", linestyle="--", label="uniform guess")
     axes.set_xlabel("iteration")
     axes.set_ylabel(f"cross-entropy of {char_rnn.SEQ_LENGTH} characters")
-    axes.set_title(title, fontsize=8)
+    axes.set_title(title, fontsize=9)
     axes.legend(fontsize=8)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
