@@ -143,6 +143,50 @@ def method_step() -> Setup:
     return trainer.step, trainer.model.parameters(), ()
 
 
+def classifier_step() -> Setup:
+    """An MLP with softmax cross-entropy on class labels (a Tensor of whole floats)."""
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Linear(5, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    x, labels = Tensor(rng.standard_normal((7, 5))), Tensor(rng.integers(0, 3, 7).astype(float))
+    return step, model.parameters(), (x, labels)
+
+
+def conv_step() -> Setup:
+    """A small CNN: padded and strided convolutions, both poolings, Flatten, Dropout (in
+    evaluation mode), cross-entropy."""
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(3, 2, 2, stride=(1, 2), rng=rng),
+        nn.AvgPool2d((2, 1), stride=1),
+        nn.Flatten(),
+        nn.Dropout(0.5, rng=rng),  # in evaluation mode: the identity, which compiles
+        nn.Linear(2, 4, rng=rng),
+    ).eval()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(images: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    images = Tensor(rng.standard_normal((5, 1, 6, 6)))
+    return step, model.parameters(), (images, Tensor(rng.integers(0, 4, 5).astype(float)))
+
+
 SETUPS = [
     xor_step,
     momentum_step,
@@ -151,6 +195,8 @@ SETUPS = [
     many_ops_step,
     float32_step,
     method_step,
+    classifier_step,
+    conv_step,
 ]
 
 
@@ -392,6 +438,31 @@ def test_a_step_whose_program_changes_at_every_call_is_refused() -> None:
         compiled(*args)
     eager(*args)
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))  # each ran eagerly
+
+
+def test_a_step_with_dropout_in_training_mode_is_refused() -> None:
+    # The mask is drawn afresh at every call: no one program replays it.
+    def setup() -> Setup:
+        rng = np.random.default_rng(6)
+        model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Dropout(0.5, rng=rng))
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x: Tensor) -> Tensor:
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, model.parameters(), (Tensor(np.ones((4, 3))),)
+
+    step, params, args = setup()
+    eager, eager_params, _ = setup()
+    compiled = tl.compile(step)
+    with pytest.raises(RuntimeError, match="different program at each"):
+        for _ in range(4):
+            assert bits(compiled(*args)) == bits(eager(*args))  # eagerly, until refused
+    assert not compiled.compiled
 
 
 def test_arguments_the_program_cannot_take_are_refused() -> None:

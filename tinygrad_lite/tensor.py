@@ -563,8 +563,14 @@ class Tensor:
         return (d * d).sum(axis=axes, keepdim=keepdim) / max(count - correction, 0)
 
     def std(self, axis: Any = None, keepdim: bool = False, correction: float = 1) -> Tensor:
-        """The standard deviation over ``axis``: ``var(axis, keepdim, correction) ** 0.5``."""
-        return self.var(axis, keepdim, correction).sqrt()
+        """The standard deviation over ``axis``: ``var(axis, keepdim, correction) ** 0.5``.
+
+        Where the elements are all equal (a variance of 0), the gradient is 0, PyTorch's
+        choice, rather than sqrt's infinite slope times 0 (nan).
+        """
+        variance = self.var(axis, keepdim, correction)
+        flat = variance.data == 0  # a constant: sqrt takes 1 there instead, and is cut off
+        return where(flat, 0.0, where(flat, 1.0, variance).sqrt())
 
     def max(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """The maximum over ``axis``; its gradient goes to the maximum (ties share it)."""

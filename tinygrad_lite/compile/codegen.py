@@ -42,6 +42,7 @@ REDUCTIONS = {
     "any": "logical_or",
     "all": "logical_and",
 }
+LINE = 100  # characters: the program is written as ruff formats it, with this line length
 SMALL_CONSTANT = 64  # elements: a constant up to this size is written out in the module
 # elements (128 KiB of float64): from this size on, fewer buffers keep more of a step's
 # data in the caches (W3's step takes 3% less time), and a value with a name may take over
@@ -183,7 +184,7 @@ class _Writer:
         constants = self.name_inputs(names, used)
         for buffer in self.buffers:
             names.buffer(buffer)
-        for var in self.fresh:
+        for var in [v for v in self.tape.vars if v in self.fresh]:  # (a set: in tape order)
             loss = self.returned == [var] and var.shape == ()
             names.var(var, "loss" if loss else (_hint(var) or "out"))
         body = self.body(names)
@@ -256,6 +257,11 @@ class _Writer:
             text = self.statement(call, names)
             if not text:
                 continue
+            hoisted: list[str] = []
+            if len(text) > LINE - 4:  # (the body is indented by 4)
+                for var in [*passes.vars_in((call.args, call.kwargs)), call.target]:
+                    self.hoist(var, names, hoisted)
+                text = self.statement(call, names)
             # After the last backward call, the rest updates (an optimizer, or the step's
             # own code under no_grad).
             call_phase = "update" if backward and i > backward[-1] else call.phase
@@ -265,6 +271,7 @@ class _Writer:
             if call.group != group:
                 lines.append(f"    # {call.label}")
                 group = call.group
+            lines += [f"    {line}" for line in hoisted]
             lines.append(f"    {text}")
         out = []
         for var in self.returned:
@@ -279,6 +286,19 @@ class _Writer:
         if not lines:
             lines.append("    pass")
         return lines
+
+    def hoist(self, var: Var, names: _Names, lines: list[str]) -> None:
+        """Give a view written out in a line too long a name of its own, on a line before
+        (``windows = x[...]``), and so its base when that line is too long in turn. A view
+        is of memory that is not rebound inside the program, so the name stands for what
+        the expression did."""
+        call = names.views.get(var)
+        if call is None or var in names.of_var:
+            return  # not a view, or named already
+        if len(names.view(call)) > LINE - 8 - len(_hint(var) or "view"):
+            self.hoist(call.args[0], names, lines)
+        expression = names.view(call)
+        lines.append(f"{names.var(var, _hint(var) or 'view')} = {expression}")
 
     def imports(self, call: Call) -> list[str]:
         """The names a call's line takes from numpy (``from numpy import ...``)."""
@@ -452,6 +472,9 @@ class _Names:
             return f"{base}.{call.op}"
         if call.op == "broadcast_to":
             return f"np.broadcast_to({base}, {self.join(call.args[1:], call.kwargs)})"
+        if call.op == "sliding_window_view":
+            arguments = self.join(call.args[1:], call.kwargs)
+            return f"np.lib.stride_tricks.sliding_window_view({base}, {arguments})"
         if call.op == "__getitem__":
             return f"{base}[{self.index(call.args[1])}]"
         return f"{base}.{call.op}({self.join(call.args[1:], call.kwargs)})"

@@ -135,15 +135,12 @@ class Conv2d(Module):
         self.padding = _pair("Conv2d", "padding", padding, 0)
         rng = np.random.default_rng() if rng is None else init.check_rng("Conv2d", rng)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-        # PyTorch's kaiming_uniform_(weight, a=sqrt(5)), step by step: gain, std, bound.
-        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
-        bound = math.sqrt(3.0) * (gain / math.sqrt(fan_in))
-        self.weight = Tensor(init.uniform(shape, -bound, bound, rng=rng), requires_grad=True)
+        weight = init.kaiming_uniform(shape, a=math.sqrt(5), rng=rng)  # PyTorch's default
+        self.weight = Tensor(weight, requires_grad=True)
         self.bias = None
         if bias:
-            bias_bound = 1 / math.sqrt(fan_in)
-            values = init.uniform((self.out_channels,), -bias_bound, bias_bound, rng=rng)
+            bound = 1 / math.sqrt(init.fan_in_and_fan_out(shape)[0])
+            values = init.uniform((self.out_channels,), -bound, bound, rng=rng)
             self.bias = Tensor(values, requires_grad=True)
 
     def forward(self, x: Any) -> Tensor:
@@ -220,7 +217,7 @@ class Dropout(Module):
         self.rng = np.random.default_rng() if rng is None else init.check_rng("Dropout", rng)
 
     def forward(self, x: Any) -> Tensor:
-        return dropout(x, self.p, training=getattr(self, "training", True), rng=self.rng)
+        return dropout(x, self.p, training=self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -81,7 +81,7 @@ class Col2im(Function):
         (n, c, h, w), (kh, kw), (sh, sw), (ph, pw) = shape, kernel, stride, padding
         oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
         windows = x.reshape(n, oh, ow, c, kh, kw)
-        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        out = np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
         # One loop step per pixel of the window (kh * kw of them), each adding that pixel
         # of every window at once: pixel (di, dj) of window (i, j) lies at
         # (i*sh + di, j*sw + dj), so it covers rows di, di + sh, ..., di + (oh-1)*sh.
@@ -89,7 +89,8 @@ class Col2im(Function):
             for dj in range(kw):
                 rows = slice(di, di + (oh - 1) * sh + 1, sh)
                 columns = slice(dj, dj + (ow - 1) * sw + 1, sw)
-                out[:, :, rows, columns] += windows[:, :, :, :, di, dj].transpose(0, 3, 1, 2)
+                covered = out[:, :, rows, columns]  # a view: += adds into out
+                covered += windows[:, :, :, :, di, dj].transpose(0, 3, 1, 2)
         return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
