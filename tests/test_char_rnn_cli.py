@@ -98,6 +98,40 @@ def test_an_anomaly_stops_the_run_with_the_iteration(tmp_path: Path) -> None:
     assert error_line(result).startswith("tinygrad-lite: anomaly in iteration 2: affine")
 
 
+def test_a_progress_bar_on_a_terminal_with_the_lines_printed_above_it() -> None:
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    # A new pseudo-terminal is 0 columns wide, and tqdm would draw a bar of nothing.
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "models", "train", "char-rnn", "--iterations", "40"]
+            + ["--print-every", "20", "--sample-every", "0"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=300,
+        )
+        os.set_blocking(primary, False)
+        try:
+            shown = os.read(primary, 65536).decode()
+        except BlockingIOError:
+            shown = ""
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert process.returncode == 0
+    assert "char-rnn" in shown and "it" in shown and "loss=" in shown  # the bar, on stderr
+    lines = process.stdout.splitlines()
+    assert [line.split()[0] for line in lines[3:5]] == ["20", "40"]  # the losses, on stdout
+
+
 def test_compare_is_bit_identical_and_timed() -> None:
     result = run("compare", "char-rnn", "--iterations", "40", "--checkpoints", "2")
     assert result.returncode == 0, result.stderr
@@ -164,7 +198,9 @@ def test_gradcheck_checks_every_parameter() -> None:
 
 
 def test_the_model_is_listed_and_its_name_is_the_one_the_commands_take() -> None:
-    assert recurrent.NAME in jobs.NAMES
+    assert recurrent.NAME in jobs.NAMES and jobs.has_hand_written(recurrent.NAME)
+    nothing = run("compare", "xor-modern")
+    assert error_line(nothing).endswith("models that have one: single-neuron, xor, char-rnn")
     result = run("--help")
     assert "char-rnn" in result.stdout
     assert "--iterations" in run("train", "--help").stdout

@@ -76,9 +76,10 @@ RANKS = {
     "models.cli.config": 0,
     "models.cli.jobs": 1,
     "models.cli.recurrent": 2,
-    "models.cli.cli": 3,
-    "models.cli": 4,
-    "models.__main__": 5,
+    "models.cli.unrolled": 3,
+    "models.cli.cli": 4,
+    "models.cli": 5,
+    "models.__main__": 6,
 }
 
 

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import tinygrad_lite as tl
-from models.cli import jobs, recurrent
+from models.cli import jobs, recurrent, unrolled
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
@@ -327,7 +327,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if job.epochs == 0:
         raise UsageError("compare needs at least 1 epoch to compare, got --epochs 0")
     if job.hand_written is None:
-        with_one = ", ".join(n for n in jobs.BUILT_IN if jobs.has_hand_written(n))
+        with_one = ", ".join(n for n in jobs.NAMES if jobs.has_hand_written(n))
         raise UsageError(
             f"{job.name} has no hand-written backprop to compare with; models that have one: "
             f"{with_one}"
@@ -351,7 +351,7 @@ def run_compare(args: argparse.Namespace) -> int:
 def run_graph(args: argparse.Namespace) -> int:
     output = _output_path("-o", args.output, GRAPH_SUFFIXES)
     if args.model == recurrent.NAME:  # 25 unrolled steps, most of them folded
-        dot = recurrent.graph(recurrent.seed_of(args))
+        dot = unrolled.graph(recurrent.seed_of(args))
     else:
         job = jobs.make(args.model, seed=args.seed)
         loss = job.loss()
@@ -372,7 +372,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 def run_trace(args: argparse.Namespace) -> int:
     if args.model == recurrent.NAME:
-        return recurrent.run_trace(args)
+        return unrolled.run_trace(args)
     job = jobs.make(args.model, seed=args.seed)
     with tl.trace(values=args.values, names=job.names()) as recorded:
         loss = job.loss()
@@ -390,7 +390,7 @@ def run_trace(args: argparse.Namespace) -> int:
 
 def run_gradcheck(args: argparse.Namespace) -> int:
     if args.model == recurrent.NAME:
-        return recurrent.run_gradcheck(args)
+        return unrolled.run_gradcheck(args)
     job = jobs.make(args.model, seed=args.seed)
     results = job.gradcheck()
     if args.json:

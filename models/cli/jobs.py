@@ -219,7 +219,7 @@ def from_config(
 
 def has_hand_written(name: str) -> bool:
     """Whether the built-in model ``name`` has a hand-written backprop to compare with."""
-    return name in SEED_MODULES
+    return name in SEED_MODULES or name == "char-rnn"
 
 
 def _seed_job(name: str) -> Callable[[int | None, float | None, int | None], Job]:
