@@ -180,7 +180,7 @@ class Trainer:
         self.model = model
         self.data = model.encode(load_text() if text is None else text)
         self.chunks = chunks(self.data, seq_length)
-        self.optimizer = optim.Adagrad(model.parameters(), lr=lr)
+        self.optimizer = optim.Adagrad(model.parameters(), lr=lr, eps=EPS)
         self.h: Tensor | None = None  # the hidden state carried from chunk to chunk
         self.iteration = 0
 
@@ -225,13 +225,17 @@ def sample(model: CharRNN, seed_char: str, n: int, rng: Any, h: Tensor | None = 
     ``rng.choice`` (``rng`` a numpy Generator or RandomState: the same generator state
     gives the same text). ``h`` is the hidden state to start from (None: zeros).
     """
-    if not isinstance(seed_char, str) or len(seed_char) != 1 or seed_char not in model.chars:
+    if not isinstance(seed_char, str):
+        raise TypeError(f"sample: seed_char must be a str, got {type(seed_char).__name__}")
+    if len(seed_char) != 1 or seed_char not in model.chars:
         raise ValueError(
             f"sample: seed_char must be one character of the vocabulary {model.chars!r}, "
             f"got {seed_char!r}"
         )
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"sample: n must be a whole number >= 0, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"sample: n must be an int, got {n!r}")
+    if n < 0:
+        raise ValueError(f"sample: n must be 0 or more, got {n}")
     rng = tl.init.check_rng("sample", rng)
     index = model.chars.index(seed_char)
     out = []
@@ -323,7 +327,7 @@ def bp(
         dbhh = _add(dbhh, dhraw.sum(axis=0))
         if t > 0:  # hprev is data: nothing flows into it
             dhnext = dot(dhraw, Whh.T)
-    return [dWxh, dWhh, dbih, dbhh, dWhy, dby]  # type: ignore[list-item]
+    return [dWxh, dWhh, dbih, dbhh, dWhy, dby]
 
 
 def _add(total: np.ndarray | None, contribution: np.ndarray) -> np.ndarray:
@@ -393,10 +397,15 @@ def main() -> None:
     """Train with the defaults and print the loss now and then, and a sample."""
     model = build()
     baseline = uniform_loss(model.chars)
+    losses: list[float] = []
 
     def report(i: int, loss: float) -> None:
+        losses.append(loss)
         if (i + 1) % 500 == 0:
-            print(f"iteration {i + 1}: loss {loss:.2f} (uniform: {baseline:.2f})")
+            mean = np.mean(losses[-500:])
+            print(
+                f"iteration {i + 1}: loss {mean:.2f} (mean of the last 500; uniform {baseline:.2f})"
+            )
 
     train(model, on_iteration=report)
     print(sample(model, "\n", 300, np.random.default_rng(0)))

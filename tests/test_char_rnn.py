@@ -215,8 +215,9 @@ def test_a_trained_model_samples_likelier_text() -> None:
     [
         (("é", 3, np.random.default_rng(0)), ValueError, "seed_char must be one character of"),
         (("ab", 3, np.random.default_rng(0)), ValueError, "seed_char must be one character"),
-        (("a", -1, np.random.default_rng(0)), ValueError, "n must be a whole number >= 0"),
-        (("a", 2.0, np.random.default_rng(0)), ValueError, "n must be a whole number >= 0"),
+        ((7, 3, np.random.default_rng(0)), TypeError, "seed_char must be a str, got int"),
+        (("a", -1, np.random.default_rng(0)), ValueError, "n must be 0 or more, got -1"),
+        (("a", 2.0, np.random.default_rng(0)), TypeError, "n must be an int, got 2.0"),
         (("a", 3, 0), TypeError, "rng must be a numpy.random.Generator"),
     ],
 )
