@@ -190,11 +190,22 @@ def test_gradcheck_checks_every_parameter() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [r["parameter"] for r in report["parameters"]] == list(char_rnn.NAMES)
+    assert [r["checked"] for r in report["parameters"]] == [100, 100, 100, 100, 100, 58]
     for r in report["parameters"]:
         assert r["passed"] and r["abs_error"] < 1e-6
     text = run("gradcheck", "char-rnn").stdout
-    assert "tl.gradcheck along 3 random directions, and 5 elements one by one" in text
-    assert text.count(" ok") == 6
+    assert text.startswith("char-rnn: d(loss)/d(parameter) by backward() through 25 steps")
+    assert "100 of 10000" in text and text.count(" ok") == 6
+
+
+def test_explain_writes_a_page_of_one_iteration(tmp_path: Path) -> None:
+    result = run("explain", "char-rnn", "-o", "rnn.html", "--after", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("wrote rnn.html: ")
+    assert "steps of one training step of char-rnn" in result.stderr
+    page = (tmp_path / "rnn.html").read_text()
+    assert "char-rnn: the iteration after 2 (25 steps" in page
+    assert "rnn.weight_hh" in page
 
 
 def test_the_model_is_listed_and_its_name_is_the_one_the_commands_take() -> None:

@@ -146,6 +146,18 @@ def test_names_follow_each_ops_rule() -> None:
     assert '[label="pred"];' in dot and '[label="target"];' in dot
 
 
+def test_a_rule_written_elementwise_is_shown_too() -> None:
+    # Im2col states its rule for each element, out[(n, i, j), (c, di, dj)] = ...: the trace
+    # shows it as it shows out = ... (it was left blank).
+    image = tl.Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    with tl.trace() as tr:
+        tl.nn.max_pool2d(image, 2).sum().backward()
+    im2col = [r for r in tr if r.op == "im2col"]
+    assert [r.phase for r in im2col] == ["forward", "backward"]
+    assert im2col[0].rule.startswith("out[(n, i, j), (c, di, dj)] = xp[n, c, ")
+    assert im2col[1].rule == "dx = col2im(grad)"
+
+
 def test_a_long_list_of_tensors_is_shortened_in_the_table() -> None:
     parts = [tl.Tensor([float(i)], requires_grad=True) for i in range(25)]
     with tl.trace(names={f"p{i}": p for i, p in enumerate(parts)}) as tr:

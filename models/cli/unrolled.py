@@ -3,29 +3,24 @@
 
 The graph repeats the cell's four ops 25 times: ``graph`` and ``trace`` show the first two
 steps and the last and fold the others, so that the drawing and the table stay readable.
-``gradcheck`` checks each parameter along random directions and, one by one, at a few
-elements (all 21 858, twice each, would take minutes).
+``gradcheck`` checks each parameter as for the other models (``gradients.py``): every
+element of the biases, a hundred drawn elements of each matrix.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 import tinygrad_lite as tl
 from models import char_rnn
-from models.cli.jobs import GradcheckResult, gradcheck_table
+from models.cli import gradients
 from models.cli.recurrent import NAME, CommandFailedError, seed_of
 from tinygrad_lite import Tensor, nn
 from tinygrad_lite.tools.trace import VALUE_INDENT  # how a table indents a record's values
 
-EPS = 1e-6  # the step of the central differences, tl.gradcheck's default
-ELEMENTS = 5  # elements of each parameter checked one by one: the largest gradient, 4 drawn
 KEEP = 2  # steps drawn (and traced) in full at the start; the last one is too
 
 
@@ -118,82 +113,56 @@ def folded_table(recorded: tl.Trace, last_op: str, steps: int) -> str:
     return "\n".join(out)
 
 
+# ----------------------------------------------------------------------------- explain
+
+
+def explain_page(seed: int, after: int = 0) -> tl.viz.Explanation:
+    """``explain char-rnn``: the training step after ``after`` iterations as a page
+    (``tl.viz.explain``): the 25 steps forward and back, the gradients against central
+    differences and Adagrad's update. The hidden state carried in from the chunk before
+    is data, as in training; the page leaves out the clipping between backward and the
+    update (at seed 0 it changes nothing in the first iteration: no gradient reaches 5)."""
+    model = char_rnn.build(seed)
+    trainer = char_rnn.Trainer(model)
+    for _ in range(after):
+        trainer.step()
+    inputs, targets, reset = next(trainer.chunks)
+    h = None if reset else trainer.h
+
+    def loss() -> Tensor:
+        return nn.cross_entropy(model(inputs, h)[0], targets, reduction="sum")
+
+    when = "the first iteration" if after == 0 else f"the iteration after {after}"
+    title = (
+        f"{NAME}: {when} ({char_rnn.SEQ_LENGTH} steps, cross-entropy summed, "
+        f"Adagrad(lr={char_rnn.LR:g}), seed {seed})"
+    )
+    return tl.viz.explain(loss, names=model, optimizer=trainer.optimizer, title=title)
+
+
 # --------------------------------------------------------------------------- gradcheck
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
     """``gradcheck char-rnn``: d(loss)/d(parameter) for the unrolled loss of the first
-    chunk, against central differences, for each parameter."""
+    chunk, against central differences, for each parameter (``gradients.py``: every
+    element of the biases, a hundred drawn elements of each matrix)."""
     start = seed_of(args)
     model, inputs, targets = first_chunk(start)
-    rng = np.random.default_rng(start)
-    results = []
-    for name, parameter in model.named_parameters():
-        owner_name, attribute = name.split(".")
-        owner = getattr(model, owner_name)
 
-        def loss_at(value: Tensor, owner: Any = owner, attribute: str = attribute) -> Tensor:
-            original = getattr(owner, attribute)
-            setattr(owner, attribute, value)  # the model's own forward, on this value
-            try:
-                return nn.cross_entropy(model(inputs)[0], targets, reduction="sum")
-            finally:
-                setattr(owner, attribute, original)
+    def loss() -> Tensor:
+        return nn.cross_entropy(model(inputs)[0], targets, reduction="sum")
 
-        results.append(_check(name, parameter, loss_at, rng))
+    results = gradients.check_parameters(model, loss)
     if args.json:
         print(json.dumps({"model": NAME, "parameters": [r._asdict() for r in results]}))
     else:
         print(
             f"{NAME}: d(loss)/d(parameter) by backward() through {char_rnn.SEQ_LENGTH} steps "
-            f"against central differences, at the initial weights (seed {start}): tl.gradcheck "
-            f"along 3 random directions, and {ELEMENTS} elements one by one (the largest "
-            f"gradient and {ELEMENTS - 1} drawn; the worst is shown)"
+            f"against central differences (tl.gradcheck), at the initial weights (seed {start})"
         )
-        print(gradcheck_table(results))
+        print(gradients.gradcheck_table(results))
     failed = [r.parameter for r in results if not r.passed]
     if failed:
         raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
     return 0
-
-
-def _check(
-    name: str, parameter: Tensor, loss_at: Callable[[Tensor], Tensor], rng: np.random.Generator
-) -> GradcheckResult:
-    """tl.gradcheck of ``loss_at`` at ``parameter`` along random directions, and central
-    differences at a few of its elements, the worst of which is reported."""
-    try:
-        passed = tl.gradcheck(loss_at, parameter, eps=EPS, mode="direction", directions=3)
-    except tl.GradcheckError:
-        passed = False
-    x = parameter.data.astype(np.float64)
-    analytic = tl.grad(loss_at)(Tensor(x)).data
-    picks = [int(np.argmax(np.abs(analytic)))]
-    picks += [int(k) for k in rng.choice(x.size, size=min(ELEMENTS - 1, x.size), replace=False)]
-    worst = None
-    work = x.copy()
-    with tl.no_grad():
-        for k in dict.fromkeys(picks):  # in order, each once
-            value = work.flat[k]
-            work.flat[k] = value + EPS
-            plus_step, plus = work.flat[k], loss_at(Tensor(work)).item()
-            work.flat[k] = value - EPS
-            minus_step, minus = work.flat[k], loss_at(Tensor(work)).item()
-            work.flat[k] = value
-            numeric = (plus - minus) / (plus_step - minus_step)
-            error = abs(float(analytic.flat[k]) - numeric)
-            if worst is None or error > worst[1]:
-                worst = (k, error, numeric)
-    assert worst is not None
-    k, error, numeric = worst
-    a = float(analytic.flat[k])
-    return GradcheckResult(
-        parameter=name,
-        shape=tuple(x.shape),
-        worst_index=tuple(int(i) for i in np.unravel_index(k, x.shape)),
-        analytic=a,
-        numeric=numeric,
-        abs_error=error,
-        rel_error=error / abs(numeric) if numeric else (0.0 if a == numeric else math.inf),
-        passed=passed,
-    )

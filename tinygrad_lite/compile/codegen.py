@@ -108,7 +108,10 @@ class _Writer:
         self.returned = list(returned)
         self.buffers: list[_Buffer] = []
         self.buffer: dict[Var, _Buffer] = {}
-        self.fresh: set[Var] = set()  # results numpy allocates at each call
+        # Results numpy allocates at each call, in the order the step made them (a dict, not
+        # a set: their names must not depend on the order of ids, or two recordings of the
+        # same step could name them differently).
+        self.fresh: dict[Var, None] = {}
         self.plan_buffers(kept)
         # A kept Var without a buffer of its own (an input, a view of one, a value that is
         # also returned) is returned as well.
@@ -133,7 +136,7 @@ class _Writer:
                 continue
             takes_out = call.kind != "function" or call.op in OUT_FUNCTIONS
             if target in self.returned or not takes_out or _layout(target) is None:
-                self.fresh.add(target)
+                self.fresh[target] = None
                 continue
             buffer = self.dying_operand(i, call, last_use) if elementwise(call) else None
             if buffer is None:
@@ -182,11 +185,17 @@ class _Writer:
         used.update(v.root for v in self.returned)
         used.update(self.resolve(v).root for v in self.asked)
         constants = self.name_inputs(names, used)
-        for buffer in self.buffers:
-            names.buffer(buffer)
-        for var in [v for v in self.tape.vars if v in self.fresh]:  # (a set: in tape order)
+        # The step's results first (a returned loss is "loss"), then the buffers, then the
+        # other fresh values, in the order the step made them.
+        results = [var for var in self.fresh if var in self.returned]
+        for var in results:
             loss = self.returned == [var] and var.shape == ()
             names.var(var, "loss" if loss else (_hint(var) or "out"))
+        for buffer in self.buffers:
+            names.buffer(buffer)
+        for var in self.fresh:
+            if var not in self.returned:
+                names.var(var, _hint(var) or "out")
         body = self.body(names)
         program.returned = self.returned
         for var in self.asked:

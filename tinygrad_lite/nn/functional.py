@@ -14,10 +14,10 @@ window lay.
 >>> image = Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
 >>> nn.conv2d(image, Tensor(np.ones((1, 1, 2, 2))), stride=2)    # sums of 2x2 windows
 Tensor([[[[10., 18.],
-          [42., 50.]]]], op=permute)
+          [42., 50.]]]])
 >>> nn.max_pool2d(image, 2)
 Tensor([[[[ 5.,  7.],
-          [13., 15.]]]], op=permute)
+          [13., 15.]]]])
 """
 
 from __future__ import annotations

@@ -127,8 +127,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     >>> logits = Tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]], requires_grad=True)
     >>> loss = cross_entropy(logits, [0, 2])
     >>> loss.backward()
-    >>> print(logits.grad.numpy().round(4))
-    [[-0.0788  0.0576  0.0212]
+    >>> print(logits.grad.numpy().round(4))         # (softmax - onehot) / 2
+    [[-0.0781  0.0571  0.021 ]
      [ 0.1667  0.1667 -0.3333]]
     """
     n, classes = _logits_shape("cross_entropy", logits)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 
 Pair = tuple[int, int]
 
@@ -53,7 +53,7 @@ class Im2col(Function):
         return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(
+        return apply_to(
             Col2im,
             grad,
             shape=self.in_shape,
@@ -94,4 +94,4 @@ class Col2im(Function):
         return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)
+        return apply_to(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)

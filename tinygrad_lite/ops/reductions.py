@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 from tinygrad_lite.ops.elementwise import Exp
 from tinygrad_lite.ops.movement import Expand
 
@@ -22,7 +22,7 @@ class Sum(Function):
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
         # asanyarray: a full sum gives a numpy scalar, which becomes a 0-d array; an ndarray
-        # subclass (tl.compile's Traced) stays itself. So in the rest of this file.
+        # subclass (a KeptArray) stays itself. So in the other ops.
         return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
@@ -30,7 +30,7 @@ class Sum(Function):
         # over every axis (a loss) leaves a 0-d grad, which broadcasts as it is.
         if grad.ndim:
             grad = grad.reshape([1 if i in self.axis else n for i, n in enumerate(x.shape)])
-        return run(Expand, grad, shape=x.shape)
+        return apply_to(Expand, grad, shape=x.shape)
 
 
 class Max(Function):
@@ -86,7 +86,7 @@ class Softmax(Function):
         return e / e.sum(axis=axis, keepdims=True)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return out * (grad - run(Sum, grad * out, axis=self.axis, keepdim=True))
+        return out * (grad - apply_to(Sum, grad * out, axis=self.axis, keepdim=True))
 
 
 class LogSoftmax(Function):
@@ -105,4 +105,4 @@ class LogSoftmax(Function):
         return z - np.log(s)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return grad - run(Exp, out) * run(Sum, grad, axis=self.axis, keepdim=True)
+        return grad - apply_to(Exp, out) * apply_to(Sum, grad, axis=self.axis, keepdim=True)
