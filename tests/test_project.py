@@ -54,6 +54,7 @@ RANKS = {
     "tinygrad_lite.optim.optimizers": 1,
     "tinygrad_lite.optim.lr_scheduler": 2,
     "tinygrad_lite.nn.layers": 2,
+    "tinygrad_lite.nn.sequence": 2,
     "tinygrad_lite.nn": 3,
     "tinygrad_lite.optim": 3,
     # the tools
@@ -87,10 +88,12 @@ RANKS = {
     "models.cli.config": 2,
     "models.cli.jobs": 3,
     "models.cli.report": 4,
+    "models.cli.recurrent": 4,
+    "models.cli.unrolled": 5,
     "models.cli.explain": 4,
-    "models.cli.cli": 5,
-    "models.cli": 6,
-    "models.__main__": 7,
+    "models.cli.cli": 6,
+    "models.cli": 7,
+    "models.__main__": 8,
 }
 
 

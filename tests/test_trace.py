@@ -156,3 +156,16 @@ def test_a_rule_written_elementwise_is_shown_too() -> None:
     assert [r.phase for r in im2col] == ["forward", "backward"]
     assert im2col[0].rule.startswith("out[(n, i, j), (c, di, dj)] = xp[n, c, ")
     assert im2col[1].rule == "dx = col2im(grad)"
+
+
+def test_a_long_list_of_tensors_is_shortened_in_the_table() -> None:
+    parts = [tl.Tensor([float(i)], requires_grad=True) for i in range(25)]
+    with tl.trace(names={f"p{i}": p for i, p in enumerate(parts)}) as tr:
+        tl.cat(parts).sum().backward()
+    table = tr.table()
+    assert "p0 (1,), p1 (1,), ..., p24 (1,) (25 tensors)" in table  # forward and backward
+    assert table.count("(25 tensors)") == 2
+    assert tr[0].inputs == tuple(f"p{i}" for i in range(25))  # the records keep them all
+    with tl.trace() as short:
+        tl.cat(parts[:4]).sum()
+    assert "t0 (1,), t1 (1,), t2 (1,), t3 (1,)" in short.table()

@@ -26,8 +26,8 @@ def _neuron() -> tuple[tl.Tensor, tl.Tensor, tl.Tensor, tl.Tensor]:
 
 
 def _nodes(dot: str) -> dict[str, str]:
-    """{node id: label} of every node statement."""
-    return dict(re.findall(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"', dot, re.MULTILINE))
+    """{node id: label} of every node statement (inside a box too)."""
+    return dict(re.findall(r'^ +(\w+) \[label="((?:[^"\\]|\\.)*)"', dot, re.MULTILINE))
 
 
 def _edges(dot: str) -> list[tuple[str, str]]:
@@ -156,3 +156,75 @@ def test_graphviz_draws_the_text(tmp_path: Path) -> None:
     with pytest.raises(GraphvizError, match="could not draw"):
         render("digraph { this is not dot", tmp_path / "bad.svg")
     assert not (tmp_path / "bad.svg").exists()
+
+
+# -------------------------------------------------------------------- repeated steps
+
+
+def _unrolled(steps: int) -> tuple[tl.Tensor, list[tl.Tensor], tl.Tensor]:
+    """h = tanh(x_t * w + h) for ``steps`` steps, each x_t a constant; loss = sum of the hs."""
+    w = tl.Tensor([0.5, -0.25], requires_grad=True)
+    h = tl.Tensor([0.0, 0.0])
+    states = []
+    for t in range(steps):
+        h = (tl.Tensor([t, 1.0]) * w + h).tanh()
+        states.append(h)
+    return tl.cat(states).sum(), states, w
+
+
+def test_steps_put_each_steps_ops_and_constants_in_a_box() -> None:
+    loss, states, w = _unrolled(3)
+    dot = to_dot(loss, names={"w": w}, steps=states)
+    assert [line.strip() for line in dot.splitlines() if 'label="step' in line] == [
+        f'label="step {k}"; style="rounded"; color="#999999";' for k in range(3)
+    ]
+    boxes = re.findall(r"subgraph cluster_(\d+) \{\n(.*?)\n  \}", dot, re.DOTALL)
+    assert [k for k, _ in boxes] == ["0", "1", "2"]
+    for k, body in boxes:
+        labels = re.findall(r'label="([^"]*)"', body)[1:]  # after the box's own label
+        ops = [label for label in labels if label in ("mul", "add", "tanh")]
+        assert ops == ["mul", "add", "tanh"]  # the step's three ops, and only them
+        # x_t, and in step 0 the starting state too: the constants only this step uses
+        assert sum("const" in label for label in labels) == (2 if k == "0" else 1)
+    outside = dot.split("\n  }\n")[-1]
+    assert 'label="w\\n(2,)' in outside  # used by every step: outside the boxes
+    assert 'label="cat"' in outside and 'label="sum"' in outside
+    # the same nodes and edges as the drawing without boxes, only grouped
+    plain = to_dot(loss, names={"w": w})
+    assert sorted(_nodes(dot).items()) == sorted(_nodes(plain).items())
+    assert sorted(_edges(dot)) == sorted(_edges(plain))
+
+
+def test_fold_keeps_the_first_two_steps_and_the_last_and_draws_one_node_for_the_rest() -> None:
+    loss, states, w = _unrolled(10)
+    dot = to_dot(loss, names={"w": w}, steps=states, fold=True)
+    assert re.findall(r"subgraph cluster_(\d+)", dot) == ["0", "1", "9"]
+    assert (
+        'fold [label="steps 2 to 8\\n7 steps, 21 ops, folded", shape=box, style="dashed"];' in dot
+    )
+    edges = _edges(dot)
+    assert len(edges) == len(set(edges))  # each edge into or out of the fold drawn once
+    into = sorted(src for src, dst in edges if dst == "fold")
+    labels = _nodes(dot)
+    assert sorted(labels[src] for src in into) == sorted(["w\\n(2,)", "(2,)"])  # w and h1
+    out_of = [dst for src, dst in edges if src == "fold"]
+    assert sorted(labels[dst] for dst in out_of) == ["add", "cat"]  # h8 into step 9, and cat
+    assert len(_nodes(dot)) < len(_nodes(to_dot(loss))) / 2
+    assert to_dot(loss, steps=states[:3], fold=True) == to_dot(loss, steps=states[:3])
+
+
+def test_steps_must_be_in_the_graph_and_fold_needs_steps() -> None:
+    loss, states, _ = _unrolled(3)
+    with pytest.raises(ValueError, match=r"steps\[1\] is not in the graph behind the tensor"):
+        to_dot(loss, steps=[states[0], tl.Tensor([1.0, 2.0])])
+    with pytest.raises(TypeError, match="steps must be a list of tensors"):
+        to_dot(loss, steps=3)
+    with pytest.raises(ValueError, match="fold=True folds steps; give the steps too"):
+        to_dot(loss, fold=True)
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+def test_graphviz_draws_the_boxes_and_the_fold(tmp_path: Path) -> None:
+    loss, states, _ = _unrolled(6)
+    svg = render(to_dot(loss, steps=states, fold=True), tmp_path / "steps.svg").read_text()
+    assert "step 0" in svg and "steps 2 to 4" in svg

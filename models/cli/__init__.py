@@ -4,7 +4,8 @@ runs the commands, ``report.py`` writes what ``train`` prints, plots and reports
 runs autodiff beside a hand-written twin (``compare``), ``gradients.py`` checks
 gradients (``gradcheck``), and ``config.py`` reads a network declared in a TOML file,
 with ``checks.py``, ``network.py`` (the layers and their shapes) and ``dataset.py`` (the
-data)."""
+data); ``recurrent.py`` and ``unrolled.py`` hold the commands on ``char-rnn``, which
+reads a stream of text rather than rows."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import tinygrad_lite as tl
-from models.cli import explain, gradients, jobs, report
+from models.cli import explain, gradients, jobs, recurrent, report, unrolled
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
@@ -63,10 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no command given; accepted: {', '.join(COMMANDS)}")
         status: int = args.run(args)
         return status
-    except (UsageError, ConfigError, jobs.ModelError) as error:
+    except (UsageError, ConfigError, jobs.ModelError, recurrent.UsageError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    except CommandFailedError as error:
+    except (CommandFailedError, recurrent.CommandFailedError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -85,7 +85,7 @@ def _parser() -> _Parser:
         prog=PROG,
         description="Train, compare, draw, trace and check the networks of tinygrad_lite.",
         epilog=(
-            f"MODEL is one of {', '.join(jobs.BUILT_IN)}, or the path of a .toml file "
+            f"MODEL is one of {', '.join(jobs.NAMES)}, or the path of a .toml file "
             "declaring a network (see docs/cli.md)."
         ),
     )
@@ -105,6 +105,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="run the training step through tl.compile: the same numbers, as generated numpy",
     )
+    recurrent.add_arguments(train, "train")
     train.set_defaults(run=run_train)
 
     compare = commands.add_parser(
@@ -116,6 +117,7 @@ def _parser() -> _Parser:
     )
     compare.add_argument("--json", action="store_true", help="machine-readable output")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    recurrent.add_arguments(compare, "compare")
     compare.set_defaults(run=run_compare)
 
     graph = commands.add_parser("graph", help="the graph of one training step, as DOT")
@@ -175,6 +177,11 @@ def _model_arguments(
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
+        save = _output_path("--save", args.save, (".npz",))
+        return recurrent.run_train(args, plot, save, _pyplot)
+    recurrent.refuse_options(args)
     job = jobs.make(args.model, epochs=args.epochs, lr=args.lr, seed=args.seed)
     plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
     save = _output_path("--save", args.save, (".npz",))
@@ -314,13 +321,16 @@ def _pyplot() -> Any:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return recurrent.run_compare(args)
+    recurrent.refuse_options(args)
     if args.checkpoints < 1:
         raise UsageError(f"--checkpoints must be 1 or more, got {args.checkpoints}")
     job = jobs.make(args.model, epochs=args.epochs, seed=args.seed)
     if job.epochs == 0:
         raise UsageError("compare needs at least 1 epoch to compare, got --epochs 0")
     if job.hand_written is None:
-        with_one = ", ".join(n for n in jobs.BUILT_IN if jobs.has_hand_written(n))
+        with_one = ", ".join(n for n in jobs.NAMES if jobs.has_hand_written(n))
         raise UsageError(
             f"{job.name} has no hand-written backprop to compare with; models that have one: "
             f"{with_one}"
@@ -344,10 +354,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_graph(args: argparse.Namespace) -> int:
     output = _output_path("-o", args.output, GRAPH_SUFFIXES)
-    job = jobs.make(args.model, seed=args.seed)
-    loss = job.loss()
-    loss.backward(retain_graph=True)  # kept, so that the drawing shows the gradients
-    dot = tl.viz.to_dot(loss, names=job.names())
+    if args.model == recurrent.NAME:  # 25 unrolled steps, most of them folded
+        dot = unrolled.graph(recurrent.seed_of(args))
+    else:
+        job = jobs.make(args.model, seed=args.seed)
+        loss = job.loss()
+        loss.backward(retain_graph=True)  # kept, so that the drawing shows the gradients
+        dot = tl.viz.to_dot(loss, names=job.names())
     if output is None:
         sys.stdout.write(dot)
         return 0
@@ -362,6 +375,8 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_trace(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return unrolled.run_trace(args)
     job = jobs.make(args.model, seed=args.seed)
     with tl.trace(values=args.values, names=job.names()) as recorded:
         loss = job.loss()
@@ -378,6 +393,8 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        return unrolled.run_gradcheck(args)
     job = jobs.make(args.model, seed=args.seed)
     results = job.gradcheck()
     if args.json:
@@ -398,6 +415,8 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def run_compile(args: argparse.Namespace) -> int:
+    if args.model == recurrent.NAME:
+        raise UsageError(f"{recurrent.NAME} cannot be compiled: {recurrent.NOT_COMPILED}")
     output = _output_path("-o", args.output, (".py",))
     job = jobs.make(args.model, seed=args.seed)
     step = tl.compile(job.training_step())
@@ -435,11 +454,15 @@ def run_explain(args: argparse.Namespace) -> int:
     assert output is not None  # it has a default
     if not os.access(output.parent, os.W_OK):
         raise UsageError(f"-o {args.output}: folder {str(output.parent)!r} is not writable")
-    job = jobs.make(args.model, seed=args.seed)
-    try:
-        page = explain.page(job, after=args.after)
-    except RuntimeError as error:  # nothing requires grad: there is nothing to show
-        raise UsageError(f"{job.name}: {str(error).removeprefix('explain: ')}") from None
+    if args.model == recurrent.NAME:
+        name, page = args.model, unrolled.explain_page(recurrent.seed_of(args), args.after)
+    else:
+        job = jobs.make(args.model, seed=args.seed)
+        name = job.name
+        try:
+            page = explain.page(job, after=args.after)
+        except RuntimeError as error:  # nothing requires grad: there is nothing to show
+            raise UsageError(f"{job.name}: {str(error).removeprefix('explain: ')}") from None
     try:
         page.save(output)
     except OSError as error:
@@ -447,7 +470,7 @@ def run_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {args.output}: cannot write the page: {reason}") from None
     kib = explain.size(page) / 1024
     print(
-        f"wrote {output}: {len(page.steps)} steps of one training step of {job.name} "
+        f"wrote {output}: {len(page.steps)} steps of one training step of {name} "
         f"({kib:.0f} KiB); open it in a browser",
         file=sys.stderr,
     )

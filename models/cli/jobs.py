@@ -277,7 +277,7 @@ def make(
     if path.suffix.lower() == ".toml" or path.is_file():
         return from_config(config.load(path), epochs, lr, seed)
     raise ModelError(
-        f"unknown model {model!r}; accepted: {', '.join(BUILT_IN)}, or the path of a .toml file"
+        f"unknown model {model!r}; accepted: {', '.join(NAMES)}, or the path of a .toml file"
     )
 
 
@@ -375,7 +375,7 @@ def _scheduler(declared: config.NetworkConfig, optimizer: optim.Optimizer, epoch
 
 def has_hand_written(name: str) -> bool:
     """Whether the built-in model ``name`` has a hand-written backprop to compare with."""
-    return name in HAND_WRITTEN
+    return name in HAND_WRITTEN or name == "char-rnn"
 
 
 def _seed_job(name: str) -> Callable[[int | None, float | None, int | None], Job]:
@@ -497,6 +497,9 @@ BUILT_IN: dict[str, Callable[[int | None, float | None, int | None], Job]] = {
     "digits-mlp": _digits_job("digits-mlp"),
     "digits-cnn": _digits_job("digits-cnn"),
 }
+# Built-in models that are not jobs, with commands of their own: char-rnn reads a stream of
+# text, not a batch of rows (models.cli.recurrent, which cli.py hands it to).
+NAMES = (*BUILT_IN, "char-rnn")
 
 
 # ------------------------------------------------------------------------------ compare

@@ -15,10 +15,11 @@ Sequential(
 >>> model[0].weight.grad.shape
 (3, 4)
 
-``module.py`` holds ``Module`` and ``Sequential``, ``layers.py`` the layers, ``functional.py``
-convolution, pooling and dropout as functions, ``losses.py`` the loss functions (and
-``one_hot``), ``init.py`` the initialisers, ``utils.py`` gradient clipping (``nn.utils``)
-and ``serialization.py`` ``tl.save`` and ``tl.load`` for state dicts.
+``module.py`` holds ``Module`` and ``Sequential``, ``layers.py`` the layers, ``sequence.py``
+the layers for sequences (Embedding, RNNCell), ``functional.py`` convolution, pooling and
+dropout as functions, ``losses.py`` the loss functions (and ``one_hot``), ``init.py`` the
+initialisers, ``utils.py`` gradient clipping (``nn.utils``) and ``serialization.py``
+``tl.save`` and ``tl.load`` for state dicts.
 """
 
 from __future__ import annotations
@@ -48,17 +49,20 @@ from tinygrad_lite.nn.losses import (
     sse_loss,
 )
 from tinygrad_lite.nn.module import IncompatibleKeys, Module, Sequential
+from tinygrad_lite.nn.sequence import Embedding, RNNCell
 
 __all__ = [
     "AvgPool2d",
     "Conv2d",
     "Dropout",
+    "Embedding",
     "Flatten",
     "IncompatibleKeys",
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
     "Module",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",

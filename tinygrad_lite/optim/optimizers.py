@@ -457,7 +457,9 @@ class Adagrad(Optimizer):
         sum += g*g                              (sum starts at initial_accumulator_value)
         p -= clr * g / (sqrt(sum) + eps)
 
-    Each parameter's step shrinks as its squared gradients add up.
+    Each parameter's step shrinks as its squared gradients add up. (The classic
+    min-char-rnn divides by ``sqrt(sum + 1e-8)`` instead, which shortens the first steps of
+    small gradients; docs/tutorial.md, chapter 7, compares the two.)
     """
 
     SETTINGS = {

@@ -38,6 +38,7 @@ from tinygrad_lite.hooks import Observer
 from tinygrad_lite.tools.labels import argument_names, lookup, name_table, rules
 
 VALUE_INDENT = " " * 6
+LISTED = 4  # a record's table row names up to this many tensors in full
 
 
 @dataclass(frozen=True)
@@ -210,11 +211,20 @@ def trace(values: bool = False, names: Any = None) -> Trace:
 
 def _row(r: Record) -> tuple[str, ...]:
     if r.phase == "forward":
-        inputs = ", ".join(f"{n} {s}" for n, s in zip(r.inputs, r.input_shapes))
+        inputs = _tensors(r.inputs, r.input_shapes)
     else:
         inputs = f"grad {r.grad} {r.grad_shape}"
-    output = ", ".join(f"{n} {s}" for n, s in zip(r.output, r.output_shape)) or "-"
+    output = _tensors(r.output, r.output_shape) or "-"
     return (str(r.step), r.phase, r.op, inputs, output, r.rule)
+
+
+def _tensors(names: tuple[str, ...], shapes: tuple[tuple[int, ...], ...]) -> str:
+    """``a (2, 3), b (3,)``; beyond LISTED tensors (a cat of 25), the first two, ``...``
+    and the last, with the count, so that one op does not widen the whole table."""
+    shown = [f"{n} {s}" for n, s in zip(names, shapes)]
+    if len(shown) > LISTED:
+        return f"{shown[0]}, {shown[1]}, ..., {shown[-1]} ({len(shown)} tensors)"
+    return ", ".join(shown)
 
 
 def _value_lines(values: dict[str, np.ndarray]) -> list[str]:

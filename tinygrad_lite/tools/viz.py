@@ -72,7 +72,7 @@ class GraphvizError(RuntimeError):
     """The Graphviz ``dot`` program is missing, or failed to render a graph."""
 
 
-def to_dot(tensor: Tensor, names: Any = None) -> str:
+def to_dot(tensor: Tensor, names: Any = None, steps: Any = None, fold: bool = False) -> str:
     """The graph that computed ``tensor``, as Graphviz DOT text.
 
     ``names`` labels tensors: a mapping of name to tensor (``dict(model.named_parameters())``
@@ -81,6 +81,13 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
     follow the order in which the tensors were computed (inputs first), so the same
     computation always gives the same text.
 
+    ``steps`` draws a computation repeated step after step (an RNN unrolled over time) one
+    box per step: it lists the result of each step in order (the hidden states). The box
+    "step k" holds the ops that step k's result needs and step k-1's does not, and the
+    constants that only they use. ``fold=True`` draws the first two steps and the last in
+    full and the steps between them as a single box, which says how many steps and ops it
+    stands for; edges into and out of it are drawn once.
+
     Raises ``RuntimeError`` if ``backward()`` already freed part of the graph.
     """
     labels = name_table(names)
@@ -88,13 +95,12 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
         order = graph(tensor)
     except RuntimeError:  # the engine's message speaks of backward(): this one of drawing
         raise RuntimeError(FREED) from None
+    if steps is not None:
+        return _dot_in_steps(tensor, order, labels, _step_of(order, steps), fold)
+    if fold:
+        raise ValueError("to_dot: fold=True folds steps; give the steps too (steps=[...])")
     index = {id(t): i for i, t in enumerate(order)}
-    lines = [
-        "digraph tinygrad_lite {",
-        "  rankdir=LR;",
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-    ]
+    lines = [*HEADER]
     for i, t in enumerate(order):
         fn = t._ctx
         if fn is not None:
@@ -106,6 +112,102 @@ def to_dot(tensor: Tensor, names: Any = None) -> str:
         lines.append(f"  t{i} [{_tensor_attributes(t, labels, is_output=t is tensor)}];")
         if fn is not None:
             lines.append(f"  f{i} -> t{i};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+HEADER = (
+    "digraph tinygrad_lite {",
+    "  rankdir=LR;",
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+)
+
+
+def _step_of(order: list[Tensor], steps: Any) -> dict[int, int]:
+    """{id of a tensor: the step it belongs to}, for the ops each step's result needs (and
+    no earlier step's), and for the constants used by the ops of one step alone."""
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+        raise TypeError(f"to_dot: steps must be a list of tensors, got {type(steps).__name__}")
+    marks = list(steps)
+    present = {id(t) for t in order}
+    for k, mark in enumerate(marks):
+        if id(mark) not in present:
+            raise ValueError(
+                f"to_dot: steps[{k}] is not in the graph behind the tensor drawn; accepted: "
+                f"tensors it was computed from (each step's result)"
+            )
+    step: dict[int, int] = {}
+    for k, mark in enumerate(marks):
+        for t in graph(mark):
+            if t._ctx is not None:
+                step.setdefault(id(t), k)  # the first step whose result needs the op
+    users: dict[int, set[int]] = {}  # the steps of the ops that use each constant (-1: none)
+    for t in order:
+        if t._ctx is not None:
+            for x in t._ctx.inputs:
+                if x._ctx is None and not x.requires_grad:
+                    users.setdefault(id(x), set()).add(step.get(id(t), -1))
+    for leaf, used_by in users.items():
+        if len(used_by) == 1 and -1 not in used_by:
+            step[leaf] = used_by.pop()
+    return step
+
+
+def _dot_in_steps(
+    tensor: Tensor, order: list[Tensor], labels: dict[int, str], step: dict[int, int], fold: bool
+) -> str:
+    """to_dot's text with each step's nodes in a box of its own (a DOT cluster), and with
+    ``fold`` the steps between the second and the last drawn as one node."""
+    count = max(step.values(), default=-1) + 1
+    folded = set(range(2, count - 1)) if fold and count > 3 else set()
+    index = {id(t): i for i, t in enumerate(order)}
+
+    def node(t: Tensor) -> str:  # where an edge from t starts
+        return "fold" if step.get(id(t)) in folded else f"t{index[id(t)]}"
+
+    boxes: dict[int | None, list[str]] = {}  # node statements by step (None: outside)
+    edges: list[str] = []
+    drawn: set[tuple[str, str]] = set()
+    folded_ops = 0
+    for i, t in enumerate(order):
+        fn = t._ctx
+        k = step.get(id(t))
+        if k in folded:
+            folded_ops += 0 if fn is None else 1
+            for x in fn.inputs if fn is not None else ():
+                if node(x) != "fold" and (node(x), "fold") not in drawn:
+                    drawn.add((node(x), "fold"))
+                    edges.append(f"  {node(x)} -> fold;")
+            continue
+        box = boxes.setdefault(k, [])
+        if fn is not None:
+            box.append(f'f{i} [label="{_escape(fn.name)}", shape=ellipse];')
+            inputs = fn.inputs
+            for name, x in zip(argument_names(fn, len(inputs)), inputs):
+                if node(x) == "fold":
+                    if ("fold", f"f{i}") not in drawn:
+                        drawn.add(("fold", f"f{i}"))
+                        edges.append(f"  fold -> f{i};")
+                    continue
+                edge = f' [label="{_escape(name)}"]' if len(inputs) > 1 else ""
+                edges.append(f"  t{index[id(x)]} -> f{i}{edge};")
+            edges.append(f"  f{i} -> t{i};")
+        box.append(f"t{i} [{_tensor_attributes(t, labels, is_output=t is tensor)}];")
+    lines = [*HEADER]
+    for k in range(count):
+        if k in folded:
+            if k == min(folded):
+                first, last = min(folded), max(folded)
+                text = f"steps {first} to {last}\n{len(folded)} steps, {folded_ops} ops, folded"
+                lines.append(f'  fold [label="{_escape(text)}", shape=box, style="dashed"];')
+            continue
+        lines.append(f"  subgraph cluster_{k} {{")
+        lines.append(f'    label="step {k}"; style="rounded"; color="#999999";')
+        lines.extend(f"    {statement}" for statement in boxes.get(k, []))
+        lines.append("  }")
+    lines.extend(f"  {statement}" for statement in boxes.get(None, []))
+    lines.extend(edges)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
