@@ -1,0 +1,481 @@
+"""tinygrad_lite.interop against PyTorch itself: every layer that moves and every built-in
+model, to PyTorch and back, give the same outputs and the same gradients of one backward
+pass (to 1e-12 of the largest value, in float64); a run continued in PyTorch follows the
+same run continued here; what cannot move is an error that names it.
+
+Skipped where PyTorch is not installed (pip install torch==2.13.0); test_interop.py holds
+what is checked without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tl
+from models.cli import jobs
+from models.cli.cli import main
+from tinygrad_lite import Tensor, interop, nn
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+ROOT = Path(__file__).resolve().parent.parent
+RTOL = 1e-12
+
+
+def close(ours: Any, theirs: Any) -> bool:
+    """Equal to RTOL of the largest magnitude in ``theirs`` (elementwise relative error is
+    meaningless for an element that cancels to nearly 0)."""
+    a = np.asarray(ours, dtype=np.float64)
+    b = np.asarray(theirs, dtype=np.float64)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    scale = max(float(np.max(np.abs(b), initial=0.0)), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(a - b), initial=0.0)) <= RTOL * scale
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------- one forward and backward, both sides
+
+
+def run_ours(model: nn.Module, x: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+    """The output, and the gradients of ``sum(output * upstream)`` for the input and every
+    parameter (named as PyTorch names them: ``to_torch_state_dict`` lays them out)."""
+    model.zero_grad()
+    inputs = Tensor(x, requires_grad=True)
+    out = model(inputs)
+    out.backward(Tensor(upstream))
+    grads = {name: p.grad.data for name, p in model.named_parameters()}
+    theirs = interop.to_torch_state_dict(grads, model=model)
+    return {
+        "output": out.data,
+        "input": inputs.grad.data,
+        **{name: g.numpy() for name, g in theirs.items()},
+    }
+
+
+def run_theirs(module: Any, x: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+    module.zero_grad()
+    inputs = torch.tensor(x, requires_grad=True)
+    out = module(inputs)
+    out.backward(torch.tensor(upstream))
+    return {
+        "output": out.detach().numpy(),
+        "input": inputs.grad.numpy(),
+        # state_dict, as to_torch_state_dict: a shared layer under each of its names
+        **{name: p.grad.numpy() for name, p in module.state_dict(keep_vars=True).items()},
+    }
+
+
+def assert_same(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> None:
+    assert set(ours) == set(theirs)
+    for name in ours:
+        assert close(ours[name], theirs[name]), (name, ours[name], theirs[name])
+
+
+def both_ways(model: nn.Module, x: np.ndarray) -> None:
+    """``model`` moved to PyTorch, and a PyTorch model moved here, each against its original."""
+    upstream = rng(1).normal(size=model(Tensor(x)).shape)
+    module = interop.to_torch(model)
+    assert_same(run_ours(model, x, upstream), run_theirs(module, x, upstream))
+    # The other way: a PyTorch module with weights of its own (a fresh init) brought here.
+    fresh = interop.to_torch(model)
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.copy_(torch.randn(p.shape, dtype=p.dtype))
+    back = interop.from_torch(fresh)
+    assert_same(run_ours(back, x, upstream), run_theirs(fresh, x, upstream))
+    # And there and back again gives the very same numbers.
+    again = interop.from_torch(module)
+    assert repr(again) == repr(model)
+    for (name, p), (name_again, q) in zip(model.named_parameters(), again.named_parameters()):
+        assert name == name_again
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+# ----------------------------------------------------------------------- every layer
+
+# (name, layer, input shape): each layer that moves, alone and as it can be set.
+LAYERS: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
+    ("Linear", lambda: nn.Linear(3, 4, rng=rng()), (5, 3)),
+    ("Linear bias=False", lambda: nn.Linear(3, 4, bias=False, rng=rng()), (5, 3)),
+    ("Linear 1->1", lambda: nn.Linear(1, 1, rng=rng()), (2, 1)),
+    ("Sigmoid", nn.Sigmoid, (4, 3)),
+    ("ReLU", nn.ReLU, (4, 3)),
+    ("Tanh", nn.Tanh, (4, 3)),
+    ("Sequential", lambda: nn.Sequential(nn.Linear(3, 4, rng=rng()), nn.Tanh()), (5, 3)),
+    (
+        "nested Sequential",
+        lambda: nn.Sequential(
+            nn.Sequential(nn.Linear(3, 4, rng=rng(2)), nn.ReLU()),
+            nn.Sequential(nn.Sequential(nn.Linear(4, 2, rng=rng(3))), nn.Sigmoid()),
+        ),
+        (6, 3),
+    ),
+    ("empty Sequential", nn.Sequential, (2, 3)),
+]
+
+
+def test_every_layer_that_moves_is_tested() -> None:
+    tested = {type(make()).__name__ for _, make, _ in LAYERS}
+    assert tested >= {c.ours.__name__ for c in interop.COUNTERPARTS} | {"Sequential"}
+
+
+@pytest.mark.parametrize(("name", "make", "shape"), LAYERS, ids=[n for n, _, _ in LAYERS])
+def test_each_layer_moves_both_ways_with_its_outputs_and_gradients(
+    name: str, make: Callable[[], nn.Module], shape: tuple[int, ...]
+) -> None:
+    x = rng(4).normal(size=shape) * 2
+    if name == "empty Sequential":
+        # Nothing to differentiate but the input: it passes through unchanged.
+        module = interop.to_torch(make())
+        assert isinstance(module, torch.nn.Sequential) and len(module) == 0
+        assert isinstance(interop.from_torch(module), nn.Sequential)
+        return
+    both_ways(make(), x)
+
+
+def test_the_weights_are_pytorchs_layout_and_the_same_values() -> None:
+    layer = nn.Linear.from_weights([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [0.5, -0.5, 1.5])
+    module = interop.to_torch(layer)
+    assert isinstance(module, torch.nn.Linear)
+    assert (module.in_features, module.out_features) == (2, 3)
+    assert module.weight.tolist() == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+    assert module.bias.tolist() == [0.5, -0.5, 1.5]
+    assert module.weight.dtype == torch.float64
+    assert module.weight.is_contiguous()
+    # Copies: changing one side leaves the other alone.
+    with torch.no_grad():
+        module.weight.zero_()
+    assert layer.weight.data[0, 0] == 1.0
+
+
+def test_a_shared_layer_stays_shared_and_is_named_twice_as_in_pytorch() -> None:
+    shared = nn.Linear(3, 3, rng=rng())
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    module = interop.to_torch(model)
+    assert module[0] is module[2]
+    state = interop.to_torch_state_dict(model)
+    assert list(state) == list(module.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    module.load_state_dict(state)
+    back = interop.from_torch(module)
+    assert back[0] is back[2]
+    both_ways(model, rng(5).normal(size=(4, 3)))
+    # A state dict in which the two names of one parameter disagree cannot be ours.
+    state["2.bias"] = state["2.bias"] + 1
+    with pytest.raises(ValueError, match=r"'2.bias' and '0.bias' are one parameter"):
+        interop.from_torch_state_dict(state, model)
+
+
+def test_named_children_of_a_pytorch_sequential_come_here_by_position() -> None:
+    from collections import OrderedDict
+
+    module = torch.nn.Sequential(
+        OrderedDict(
+            [("hidden", torch.nn.Linear(3, 4, dtype=torch.float64)), ("act", torch.nn.ReLU())]
+        )
+    )
+    model = interop.from_torch(module)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    x = rng().normal(size=(2, 3))
+    assert close(model(Tensor(x)).data, module(torch.tensor(x)).detach().numpy())
+
+
+# -------------------------------------------------------------------- built-in models
+
+
+def example_networks() -> list[str]:
+    return sorted(str(p) for p in (ROOT / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", [*jobs.BUILT_IN, *example_networks()], ids=Path)
+def test_every_built_in_model_moves_both_ways(name: str) -> None:
+    job = jobs.make(name)
+    both_ways(job.model, job.inputs.data)
+    # ... and its loss's gradients agree too.
+    module = interop.to_torch(job.model)
+    job.model.zero_grad()
+    job.loss().backward()
+    ours = interop.to_torch_state_dict(
+        {n: p.grad.data for n, p in job.model.named_parameters()}, model=job.model
+    )
+    theirs_loss = their_loss(job.loss_name, module(torch.tensor(job.inputs.data)), job)
+    theirs_loss.backward()
+    assert close(job.loss().item(), theirs_loss.item())
+    for n, p in module.named_parameters():
+        assert close(ours[n].numpy(), p.grad.numpy()), n
+
+
+def their_loss(loss_name: str, out: Any, job: jobs.Job) -> Any:
+    """The job's loss written with PyTorch's functions."""
+    target = torch.tensor(job.targets.data)
+    functional = torch.nn.functional
+    if loss_name == "sse":
+        return 0.5 * ((target - out) ** 2).sum()
+    if loss_name == "mse":
+        return functional.mse_loss(out, target)
+    if loss_name == "bce":
+        return functional.binary_cross_entropy(out, target)
+    assert loss_name == "bce_with_logits", loss_name
+    return functional.binary_cross_entropy_with_logits(out, target)
+
+
+def test_the_seed_nets_bias_free_sigmoid_layers_are_linear_without_bias_and_sigmoid() -> None:
+    from models import single_neuron, xor_net
+
+    module = interop.to_torch(xor_net.build())
+    kinds = [(type(m).__name__, getattr(m, "bias", None)) for m in module]
+    assert kinds == [("Linear", None), ("Sigmoid", None), ("Linear", None), ("Sigmoid", None)]
+    # The seed's printed prediction, made by PyTorch from the weights trained here.
+    model = single_neuron.build()
+    single_neuron.train(model)
+    moved = interop.to_torch(model)
+    prediction = moved(torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)).item()
+    assert f"{prediction:.8f}" == "0.99993704"
+
+
+# ---------------------------------------------------------- training continues in PyTorch
+
+
+def test_a_run_continued_in_pytorch_follows_the_same_run_continued_here() -> None:
+    from models import digits
+
+    split = digits.load_split()
+    x, labels = split.x_train[:200], split.y_train[:200]
+    targets = np.eye(10)[labels]
+    model = nn.Sequential(
+        nn.Linear(64, 32, rng=rng(0)), nn.ReLU(), nn.Linear(32, 10, rng=rng(1)), nn.Sigmoid()
+    )
+    opt = tl.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+
+    def step_here() -> float:
+        opt.zero_grad()
+        loss = nn.mse_loss(model(Tensor(x)), Tensor(targets))
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(10):  # trained here first
+        step_here()
+    module = interop.to_torch(model)
+    their_opt = torch.optim.SGD(module.parameters(), lr=0.5, momentum=0.9, foreach=False)
+    opt = tl.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)  # both start afresh
+    for _ in range(10):
+        their_opt.zero_grad()
+        their = torch.nn.functional.mse_loss(module(torch.tensor(x)), torch.tensor(targets))
+        their.backward()
+        their_opt.step()
+        assert close(step_here(), their.item())
+        state = interop.to_torch_state_dict(model)
+        for name, p in module.named_parameters():
+            assert close(state[name].numpy(), p.detach().numpy()), name
+
+
+# --------------------------------------------------------------------- state dicts, files
+
+
+def test_a_state_dict_crosses_through_a_file_pytorch_loads_with_weights_only(
+    tmp_path: Path,
+) -> None:
+    from models import xor_modern
+
+    model = xor_modern.build(seed=3)
+    torch.save(interop.to_torch_state_dict(model), tmp_path / "m.pt")
+    module = interop.to_torch(xor_modern.build(seed=4))  # the same architecture, other weights
+    module.load_state_dict(torch.load(tmp_path / "m.pt", weights_only=True))
+    assert_same(
+        run_ours(model, xor_modern.X * 1.0, np.ones((4, 1))),
+        run_theirs(module, xor_modern.X * 1.0, np.ones((4, 1))),
+    )
+    # and back into a model here, from the file
+    other = xor_modern.build(seed=5)
+    state = torch.load(tmp_path / "m.pt", weights_only=True)
+    other.load_state_dict(interop.from_torch_state_dict(state, other))
+    for p, q in zip(model.parameters(), other.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_state_dict_of_ours_from_a_file_with_the_model_it_belongs_to(tmp_path: Path) -> None:
+    from models import xor_net
+
+    model = xor_net.build()
+    tl.save(model.state_dict(), tmp_path / "w.npz")
+    state = interop.to_torch_state_dict(tl.load(tmp_path / "w.npz"), model=xor_net.build(seed=2))
+    assert [tuple(t.shape) for t in state.values()] == [(4, 3), (1, 4)]
+    np.testing.assert_array_equal(state["0.weight"].numpy(), model[0].weight.data.T)
+
+
+def test_save_torch_writes_a_checkpoint_pytorch_loads_with_weights_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from models import xor_net
+
+    weights, checkpoint = tmp_path / "w.npz", tmp_path / "model.pt"
+    args = ["train", "xor", "--epochs", "50", "--save", str(weights), "--save-torch"]
+    assert main([*args, str(checkpoint)]) == 0
+    assert f"wrote weights to {checkpoint}" in capsys.readouterr().err
+    # The two lines of docs/torch.md: rebuild the architecture in PyTorch, load the weights.
+    module = interop.to_torch(xor_net.build())
+    module.load_state_dict(torch.load(checkpoint, weights_only=True))
+    for name, p in module.named_parameters():
+        np.testing.assert_array_equal(p.detach().numpy(), tl.load(weights)[name].T)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "w.npz"]  # no temporary
+
+
+def test_save_torch_refuses_other_file_types_and_models_that_cannot_move(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "xor", "--save-torch", str(tmp_path / "m.npz")]) == 2
+    assert "unknown file type '.npz'; accepted: .pt, .pth" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------------- the settings
+
+
+def test_dtype_float32_both_ways_and_half_precision_comes_as_float32() -> None:
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng()), nn.Tanh())
+    for dtype in ("float32", np.float32, torch.float32):
+        module = interop.to_torch(model, dtype=dtype)
+        assert module[0].weight.dtype == torch.float32
+    assert interop.to_torch_state_dict(model, dtype="float32")["0.weight"].dtype == torch.float32
+    assert model[0].weight.dtype == np.float64  # left as it was
+    back = interop.from_torch(module)
+    assert back[0].weight.dtype == np.float32 and back[0].bias.dtype == np.float32
+    assert interop.to_torch(back)[0].weight.dtype == torch.float32  # None keeps float32
+    assert interop.from_torch(module, dtype=torch.float64)[0].weight.dtype == np.float64
+    for half in (torch.float16, torch.bfloat16):
+        low = torch.nn.Linear(3, 2, dtype=half)
+        layer = interop.from_torch(low)
+        assert layer.weight.dtype == np.float32
+        np.testing.assert_array_equal(layer.weight.data.T, low.weight.float().detach().numpy())
+        state = interop.from_torch_state_dict(low.state_dict(), layer)
+        assert state["weight"].dtype == np.float32
+
+
+def test_training_mode_and_requires_grad_carry_over() -> None:
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng()), nn.Sigmoid())
+    model[0].bias.requires_grad = False
+    model.eval()
+    model[1].train()
+    module = interop.to_torch(model)
+    assert [module.training, module[0].training, module[1].training] == [False, False, True]
+    assert [module[0].weight.requires_grad, module[0].bias.requires_grad] == [True, False]
+    back = interop.from_torch(module)
+    assert [back.training, back[0].training, back[1].training] == [False, False, True]
+    assert [back[0].weight.requires_grad, back[0].bias.requires_grad] == [True, False]
+
+
+def test_moving_draws_nothing_from_pytorchs_random_generator() -> None:
+    before = torch.get_rng_state()
+    interop.to_torch(nn.Sequential(nn.Linear(30, 20, rng=rng()), nn.ReLU()))
+    assert torch.equal(before, torch.get_rng_state())
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class Square(nn.Module):
+    """A layer of the user's own: it has no counterpart in PyTorch."""
+
+    def forward(self, x: Any) -> Tensor:
+        return Tensor(x) * Tensor(x) if not isinstance(x, Tensor) else x * x
+
+
+class TheirNet(torch.nn.Module):
+    """A PyTorch model with a forward of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+
+    def forward(self, x: Any) -> Any:
+        return self.fc(x) * 2
+
+
+def test_a_layer_with_no_counterpart_is_an_error_naming_it() -> None:
+    model = nn.Sequential(nn.Linear(2, 2, rng=rng()), nn.Sequential(nn.ReLU(), Square()))
+    for move in (interop.to_torch, interop.to_torch_state_dict):
+        with pytest.raises(TypeError, match=r"layer '1.1' is Square, which has no counterpart"):
+            move(model)
+    with pytest.raises(TypeError, match=r"layer '1.1' is Square"):
+        interop.from_torch_state_dict({}, model)
+    with pytest.raises(TypeError, match=r"the model is Square, which has no counterpart"):
+        interop.to_torch(Square())
+    leaky = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.LeakyReLU())
+    with pytest.raises(TypeError, match=r"layer '1' is torch.nn.LeakyReLU, which has no"):
+        interop.from_torch(leaky)
+    with pytest.raises(TypeError, match=r"the model is test_interop_torch.TheirNet, which has"):
+        interop.from_torch(TheirNet())
+    # a subclass of a layer that moves may do anything in its forward: it does not move
+    with pytest.raises(
+        TypeError, match=r"layer .0. is torch.nn.modules.linear.NonDynamicallyQuant"
+    ):
+        interop.from_torch(
+            torch.nn.Sequential(torch.nn.modules.linear.NonDynamicallyQuantizableLinear(2, 2))
+        )
+
+
+def test_mismatched_names_and_shapes_are_errors_naming_them() -> None:
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng()), nn.Sigmoid())
+    theirs = interop.to_torch_state_dict(model)
+    # PyTorch's layout given as ours: the transposed shape is named, with the way out.
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(2, 3\) in the state dict but"):
+        interop.to_torch_state_dict({k: v.numpy() for k, v in theirs.items()}, model=model)
+    # ours given as PyTorch's
+    ours = {name: torch.from_numpy(a) for name, a in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(3, 2\) in the state dict but"):
+        interop.from_torch_state_dict(ours, model)
+    # another model's state dict
+    other = interop.to_torch_state_dict(nn.Sequential(nn.Linear(3, 2, bias=False)))
+    with pytest.raises(ValueError, match=r"missing \['0.bias'\], unexpected nothing"):
+        interop.from_torch_state_dict(other, model)
+    with pytest.raises(ValueError, match=r"missing nothing, unexpected \['1.weight'\]"):
+        interop.from_torch_state_dict({**theirs, "1.weight": theirs["0.bias"]}, model)
+    with pytest.raises(ValueError, match=r"missing \['0.weight'\]"):
+        interop.to_torch_state_dict({"0.bias": np.zeros(2)}, model=model)
+
+
+def test_bad_arguments_are_errors_saying_what_is_accepted() -> None:
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng()))
+    with pytest.raises(TypeError, match=r"to_torch: expected a tinygrad_lite nn.Module, got"):
+        interop.to_torch(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=r"from_torch: expected a torch.nn.Module, got Seq"):
+        interop.from_torch(model)
+    with pytest.raises(TypeError, match=r"dtype must be float32, float64 or None, got 'int32'"):
+        interop.to_torch(model, dtype="int32")
+    with pytest.raises(TypeError, match=r"dtype must be float32, float64 or None"):
+        interop.from_torch(torch.nn.ReLU(), dtype=torch.int64)
+    with pytest.raises(TypeError, match=r"a state dict needs model=, the Module it belongs to"):
+        interop.to_torch_state_dict(model.state_dict())
+    with pytest.raises(TypeError, match=r"give a model, or a state dict and model="):
+        interop.to_torch_state_dict(model, model=model)
+    with pytest.raises(TypeError, match=r"state must be a Module or a state dict"):
+        interop.to_torch_state_dict([1, 2])
+    with pytest.raises(TypeError, match=r"'0.weight' is list; accepted: a numeric numpy array"):
+        interop.to_torch_state_dict({"0.weight": [[1.0]], "0.bias": np.zeros(2)}, model=model)
+    with pytest.raises(TypeError, match=r"model must be the tinygrad_lite Module"):
+        interop.from_torch_state_dict({}, torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=r"state must be a state dict \(name -> tensor\)"):
+        interop.from_torch_state_dict([], model)
+    ints = {"0.weight": torch.zeros(2, 3, dtype=torch.int64), "0.bias": torch.zeros(2)}
+    with pytest.raises(TypeError, match=r"'0.weight' is Tensor of dtype torch.int64; accepted"):
+        interop.from_torch_state_dict(ints, model)
+
+
+def test_a_sequential_that_holds_itself_is_an_error() -> None:
+    loop = nn.Sequential(nn.ReLU())
+    loop.layers = (*loop.layers, loop)
+    with pytest.raises(ValueError, match=r"to_torch: layer '1' holds itself"):
+        interop.to_torch(loop)
+    theirs = torch.nn.Sequential(torch.nn.ReLU())
+    theirs.append(theirs)
+    with pytest.raises(ValueError, match=r"from_torch: the model holds itself"):
+        interop.from_torch(theirs)
