@@ -3,7 +3,7 @@ where PyTorch is installed and are skipped, not failed, where it is not.
 ``python -m pytest -m torch`` runs the tier alone (CI does, after installing torch).
 
 This file sits at the top so that it applies however pytest is started (``pytest
-docs/torch.md`` too); the hypothesis profiles are in tests/conftest.py.
+docs/pytorch.md`` too); the hypothesis profiles are in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-TORCH_PAGES = {ROOT / "docs" / "torch.md"}
+TORCH_PAGES = {ROOT / "docs" / "pytorch.md"}
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    skip = pytest.mark.skip(reason="needs PyTorch: pip install torch==2.13.0 (docs/torch.md)")
+    skip = pytest.mark.skip(reason="needs PyTorch: pip install torch==2.13.0 (docs/pytorch.md)")
     for item in items:
         if item.path in TORCH_PAGES:
             item.add_marker(pytest.mark.torch)

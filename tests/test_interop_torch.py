@@ -321,7 +321,7 @@ def test_save_torch_writes_a_checkpoint_pytorch_loads_with_weights_only(
     args = ["train", "xor", "--epochs", "50", "--save", str(weights), "--save-torch"]
     assert main([*args, str(checkpoint)]) == 0
     assert f"wrote weights to {checkpoint}" in capsys.readouterr().err
-    # The two lines of docs/torch.md: rebuild the architecture in PyTorch, load the weights.
+    # The two lines of docs/pytorch.md: rebuild the architecture in PyTorch, load the weights.
     module = interop.to_torch(xor_net.build())
     module.load_state_dict(torch.load(checkpoint, weights_only=True))
     for name, p in module.named_parameters():

@@ -11,7 +11,7 @@ the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it
 anything else (a Module with a ``forward`` of its own, a layer with no twin, a setting
 the twin lacks) is an error naming it, never a different network. The one difference of
 layout is ``Linear``'s weight: (in_features, out_features) here, its transpose in PyTorch.
-The guide is docs/torch.md.
+The guide is docs/pytorch.md.
 """
 
 from __future__ import annotations
