@@ -114,7 +114,7 @@ def _layer_to_torch(torch: Any, layer: Module, dtype: np.dtype | None) -> Any:
     parameters = layer.named_parameters()
     if not parameters:
         return cls(**counterpart.settings(layer))
-    own = _torch_dtype(torch, dtype or parameters[0][1].data.dtype)
+    own = _torch_dtype(torch, parameters[0][1].data.dtype if dtype is None else dtype)
     # skip_init: the module without its random init (PyTorch's generator is left alone).
     module = torch.nn.utils.skip_init(cls, **counterpart.settings(layer), dtype=own)
     state = {name: torch.from_numpy(_theirs(counterpart, name, p.data)) for name, p in parameters}
@@ -184,7 +184,8 @@ def _our_arrays(state: Mapping[str, Any], model: Module) -> dict[str, np.ndarray
                 f"{p.data.shape} in the model (a state dict in PyTorch's layout goes through "
                 f"from_torch_state_dict)"
             )
-        arrays[name] = array
+        # as a Tensor takes them: ints and bools as float64
+        arrays[name] = array if array.dtype.kind == "f" else array.astype(np.float64)
     return arrays
 
 
