@@ -26,6 +26,7 @@ pytestmark = pytest.mark.torch
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-12
+Inputs = tuple[np.ndarray, ...]
 
 
 def close(ours: Any, theirs: Any) -> bool:
@@ -45,30 +46,31 @@ def rng(seed: int = 0) -> np.random.Generator:
 # ---------------------------------------------------- one forward and backward, both sides
 
 
-def run_ours(model: nn.Module, x: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
-    """The output, and the gradients of ``sum(output * upstream)`` for the input and every
-    parameter (named as PyTorch names them: ``to_torch_state_dict`` lays them out)."""
+def run_ours(model: nn.Module, inputs: Inputs, upstream: np.ndarray) -> dict[str, np.ndarray]:
+    """The output, and the gradients of ``sum(output * upstream)`` for each float input and
+    every parameter (named as PyTorch names them: ``to_torch_state_dict`` lays them out).
+    Integer inputs (class indices) go in as they are."""
     model.zero_grad()
-    inputs = Tensor(x, requires_grad=True)
-    out = model(inputs)
+    given = [Tensor(x, requires_grad=True) if x.dtype.kind == "f" else x for x in inputs]
+    out = model(*given)
     out.backward(Tensor(upstream))
     grads = {name: p.grad.data for name, p in model.named_parameters()}
     theirs = interop.to_torch_state_dict(grads, model=model)
     return {
         "output": out.data,
-        "input": inputs.grad.data,
+        **{f"input {i}": x.grad.data for i, x in enumerate(given) if isinstance(x, Tensor)},
         **{name: g.numpy() for name, g in theirs.items()},
     }
 
 
-def run_theirs(module: Any, x: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+def run_theirs(module: Any, inputs: Inputs, upstream: np.ndarray) -> dict[str, np.ndarray]:
     module.zero_grad()
-    inputs = torch.tensor(x, requires_grad=True)
-    out = module(inputs)
+    given = [torch.tensor(x, requires_grad=x.dtype.kind == "f") for x in inputs]
+    out = module(*given)
     out.backward(torch.tensor(upstream))
     return {
         "output": out.detach().numpy(),
-        "input": inputs.grad.numpy(),
+        **{f"input {i}": x.grad.numpy() for i, x in enumerate(given) if x.requires_grad},
         # state_dict, as to_torch_state_dict: a shared layer under each of its names
         **{name: p.grad.numpy() for name, p in module.state_dict(keep_vars=True).items()},
     }
@@ -80,18 +82,18 @@ def assert_same(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> N
         assert close(ours[name], theirs[name]), (name, ours[name], theirs[name])
 
 
-def both_ways(model: nn.Module, x: np.ndarray) -> None:
+def both_ways(model: nn.Module, *inputs: np.ndarray) -> None:
     """``model`` moved to PyTorch, and a PyTorch model moved here, each against its original."""
-    upstream = rng(1).normal(size=model(Tensor(x)).shape)
+    upstream = rng(1).normal(size=model(*inputs).shape)
     module = interop.to_torch(model)
-    assert_same(run_ours(model, x, upstream), run_theirs(module, x, upstream))
+    assert_same(run_ours(model, inputs, upstream), run_theirs(module, inputs, upstream))
     # The other way: a PyTorch module with weights of its own (a fresh init) brought here.
     fresh = interop.to_torch(model)
     with torch.no_grad():
         for p in fresh.parameters():
             p.copy_(torch.randn(p.shape, dtype=p.dtype))
     back = interop.from_torch(fresh)
-    assert_same(run_ours(back, x, upstream), run_theirs(fresh, x, upstream))
+    assert_same(run_ours(back, inputs, upstream), run_theirs(fresh, inputs, upstream))
     # And there and back again gives the very same numbers.
     again = interop.from_torch(module)
     assert repr(again) == repr(model)
@@ -102,25 +104,32 @@ def both_ways(model: nn.Module, x: np.ndarray) -> None:
 
 # ----------------------------------------------------------------------- every layer
 
-# (name, layer, input shape): each layer that moves, alone and as it can be set.
-LAYERS: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
-    ("Linear", lambda: nn.Linear(3, 4, rng=rng()), (5, 3)),
-    ("Linear bias=False", lambda: nn.Linear(3, 4, bias=False, rng=rng()), (5, 3)),
-    ("Linear 1->1", lambda: nn.Linear(1, 1, rng=rng()), (2, 1)),
-    ("Sigmoid", nn.Sigmoid, (4, 3)),
-    ("ReLU", nn.ReLU, (4, 3)),
-    ("Tanh", nn.Tanh, (4, 3)),
-    ("Sequential", lambda: nn.Sequential(nn.Linear(3, 4, rng=rng()), nn.Tanh()), (5, 3)),
+# (name, layer, inputs): each layer that moves, alone and as it can be set.
+LAYERS: list[tuple[str, Callable[[], nn.Module], Callable[[], Inputs]]] = [
+    ("Linear", lambda: nn.Linear(3, 4, rng=rng()), lambda: (normal(5, 3),)),
+    ("Linear bias=False", lambda: nn.Linear(3, 4, bias=False, rng=rng()), lambda: (normal(5, 3),)),
+    ("Linear 1->1", lambda: nn.Linear(1, 1, rng=rng()), lambda: (normal(2, 1),)),
+    ("Sigmoid", nn.Sigmoid, lambda: (normal(4, 3),)),
+    ("ReLU", nn.ReLU, lambda: (normal(4, 3),)),
+    ("Tanh", nn.Tanh, lambda: (normal(4, 3),)),
+    (
+        "Sequential",
+        lambda: nn.Sequential(nn.Linear(3, 4, rng=rng()), nn.Tanh()),
+        lambda: (normal(5, 3),),
+    ),
     (
         "nested Sequential",
         lambda: nn.Sequential(
             nn.Sequential(nn.Linear(3, 4, rng=rng(2)), nn.ReLU()),
             nn.Sequential(nn.Sequential(nn.Linear(4, 2, rng=rng(3))), nn.Sigmoid()),
         ),
-        (6, 3),
+        lambda: (normal(6, 3),),
     ),
-    ("empty Sequential", nn.Sequential, (2, 3)),
 ]
+
+
+def normal(*shape: int) -> np.ndarray:
+    return rng(4).normal(size=shape) * 2
 
 
 def test_every_layer_that_moves_is_tested() -> None:
@@ -128,18 +137,18 @@ def test_every_layer_that_moves_is_tested() -> None:
     assert tested >= {c.ours.__name__ for c in interop.COUNTERPARTS} | {"Sequential"}
 
 
-@pytest.mark.parametrize(("name", "make", "shape"), LAYERS, ids=[n for n, _, _ in LAYERS])
+@pytest.mark.parametrize(("name", "make", "inputs"), LAYERS, ids=[n for n, _, _ in LAYERS])
 def test_each_layer_moves_both_ways_with_its_outputs_and_gradients(
-    name: str, make: Callable[[], nn.Module], shape: tuple[int, ...]
+    name: str, make: Callable[[], nn.Module], inputs: Callable[[], Inputs]
 ) -> None:
-    x = rng(4).normal(size=shape) * 2
-    if name == "empty Sequential":
-        # Nothing to differentiate but the input: it passes through unchanged.
-        module = interop.to_torch(make())
-        assert isinstance(module, torch.nn.Sequential) and len(module) == 0
-        assert isinstance(interop.from_torch(module), nn.Sequential)
-        return
-    both_ways(make(), x)
+    both_ways(make(), *inputs())
+
+
+def test_an_empty_sequential_moves() -> None:
+    module = interop.to_torch(nn.Sequential())
+    assert isinstance(module, torch.nn.Sequential) and len(module) == 0
+    model = interop.from_torch(module)
+    assert isinstance(model, nn.Sequential) and len(model) == 0
 
 
 def test_the_weights_are_pytorchs_layout_and_the_same_values() -> None:
@@ -291,8 +300,8 @@ def test_a_state_dict_crosses_through_a_file_pytorch_loads_with_weights_only(
     module = interop.to_torch(xor_modern.build(seed=4))  # the same architecture, other weights
     module.load_state_dict(torch.load(tmp_path / "m.pt", weights_only=True))
     assert_same(
-        run_ours(model, xor_modern.X * 1.0, np.ones((4, 1))),
-        run_theirs(module, xor_modern.X * 1.0, np.ones((4, 1))),
+        run_ours(model, (xor_modern.X * 1.0,), np.ones((4, 1))),
+        run_theirs(module, (xor_modern.X * 1.0,), np.ones((4, 1))),
     )
     # and back into a model here, from the file
     other = xor_modern.build(seed=5)
