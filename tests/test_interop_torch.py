@@ -84,7 +84,9 @@ def assert_same(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> N
 
 def both_ways(model: nn.Module, *inputs: np.ndarray) -> None:
     """``model`` moved to PyTorch, and a PyTorch model moved here, each against its original."""
-    upstream = rng(1).normal(size=model(*inputs).shape)
+    with tl.no_grad():
+        shape = model(*(Tensor(x) if x.dtype.kind == "f" else x for x in inputs)).shape
+    upstream = rng(1).normal(size=shape)
     module = interop.to_torch(model)
     assert_same(run_ours(model, inputs, upstream), run_theirs(module, inputs, upstream))
     # The other way: a PyTorch module with weights of its own (a fresh init) brought here.
