@@ -323,6 +323,51 @@ def test_a_state_dict_of_ours_from_a_file_with_the_model_it_belongs_to(tmp_path:
     np.testing.assert_array_equal(state["0.weight"].numpy(), model[0].weight.data.T)
 
 
+class TwoHeads(nn.Module):
+    """A model of the user's own class: a body, then two heads added."""
+
+    def __init__(self) -> None:
+        self.body = nn.Sequential(nn.Linear(3, 4, rng=rng(1)), nn.Tanh())
+        self.heads = [nn.Linear(4, 2, rng=rng(2)), nn.Linear(4, 2, bias=False, rng=rng(3))]
+
+    def forward(self, x: Any) -> Tensor:
+        hidden = self.body(x)
+        return self.heads[0](hidden) + self.heads[1](hidden)
+
+
+class TheirTwoHeads(torch.nn.Module):
+    """The same model written in PyTorch, with the same attribute names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        linear = torch.nn.Linear
+        self.body = torch.nn.Sequential(linear(3, 4, dtype=torch.float64), torch.nn.Tanh())
+        self.heads = torch.nn.ModuleList(
+            [linear(4, 2, dtype=torch.float64), linear(4, 2, bias=False, dtype=torch.float64)]
+        )
+
+    def forward(self, x: Any) -> Any:
+        hidden = self.body(x)
+        return self.heads[0](hidden) + self.heads[1](hidden)
+
+
+def test_the_state_dict_of_a_model_of_ones_own_class_crosses_to_its_pytorch_twin() -> None:
+    model = TwoHeads()
+    with pytest.raises(TypeError, match=r"the model is TwoHeads, which has no counterpart"):
+        interop.to_torch(model)
+    twin = TheirTwoHeads()
+    twin.load_state_dict(interop.to_torch_state_dict(model))  # strict: the very same names
+    x = normal(5, 3)
+    upstream = rng(1).normal(size=(5, 2))
+    assert_same(run_ours(model, (x,), upstream), run_theirs(twin, (x,), upstream))
+    # and back: PyTorch's weights in a fresh model of ours
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.copy_(torch.randn(p.shape, dtype=p.dtype))
+    model.load_state_dict(interop.from_torch_state_dict(twin.state_dict(), model))
+    assert_same(run_ours(model, (x,), upstream), run_theirs(twin, (x,), upstream))
+
+
 def test_save_torch_writes_a_checkpoint_pytorch_loads_with_weights_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -400,6 +445,16 @@ class Square(nn.Module):
         return Tensor(x) * Tensor(x) if not isinstance(x, Tensor) else x * x
 
 
+class Scale(nn.Module):
+    """A layer of the user's own, with a parameter whose layout only its forward knows."""
+
+    def __init__(self) -> None:
+        self.scale = Tensor([1.0, 2.0], requires_grad=True)
+
+    def forward(self, x: Any) -> Tensor:
+        return x * self.scale
+
+
 class TheirNet(torch.nn.Module):
     """A PyTorch model with a forward of its own."""
 
@@ -413,13 +468,20 @@ class TheirNet(torch.nn.Module):
 
 def test_a_layer_with_no_counterpart_is_an_error_naming_it() -> None:
     model = nn.Sequential(nn.Linear(2, 2, rng=rng()), nn.Sequential(nn.ReLU(), Square()))
-    for move in (interop.to_torch, interop.to_torch_state_dict):
-        with pytest.raises(TypeError, match=r"layer '1.1' is Square, which has no counterpart"):
-            move(model)
-    with pytest.raises(TypeError, match=r"layer '1.1' is Square"):
-        interop.from_torch_state_dict({}, model)
+    with pytest.raises(TypeError, match=r"layer '1.1' is Square, which has no counterpart"):
+        interop.to_torch(model)
     with pytest.raises(TypeError, match=r"the model is Square, which has no counterpart"):
         interop.to_torch(Square())
+    # A state dict has no forward to translate: a layer without parameters is no obstacle,
+    # a parameter outside the layers of the table is.
+    assert list(interop.to_torch_state_dict(model)) == ["0.weight", "0.bias"]
+    scaled = nn.Sequential(nn.Linear(2, 2, rng=rng()), Scale())
+    for move in (
+        interop.to_torch_state_dict,
+        lambda m: interop.from_torch_state_dict({}, m),
+    ):
+        with pytest.raises(TypeError, match=r"parameter '1.scale' is not in a layer that has a"):
+            move(scaled)
     leaky = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.LeakyReLU())
     with pytest.raises(TypeError, match=r"layer '1' is torch.nn.LeakyReLU, which has no"):
         interop.from_torch(leaky)

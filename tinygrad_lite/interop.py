@@ -9,7 +9,9 @@ PyTorch is optional (``pip install "tinygrad-lite[torch]"``); it is imported on 
 call, and without it each function says so in one line. A model moves when it is one of
 the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it likes;
 anything else (a Module with a ``forward`` of its own, a layer with no twin, a setting
-the twin lacks) is an error naming it, never a different network. The one difference of
+the twin lacks) is an error naming it, never a different network. A state dict has no
+``forward`` to translate: the state dict functions take a model of any class, as long as
+its parameters are all in layers of ``COUNTERPARTS``. The one difference of
 layout is ``Linear``'s weight: (in_features, out_features) here, its transpose in PyTorch.
 The guide is docs/pytorch.md.
 """
@@ -134,6 +136,10 @@ def to_torch_state_dict(
     ``tl.load(path)``) with ``model=`` the network it belongs to, which says each
     parameter's layout. Names and shapes are checked against ``model``. A layer that
     appears twice is there under both names, as in PyTorch. ``dtype`` as in ``to_torch``.
+
+    ``model`` may be of a class of its own, with a ``forward`` that ``to_torch`` cannot
+    translate: the state dict fits the same class written in PyTorch, with the same
+    attribute names, as long as every parameter is in a layer of ``COUNTERPARTS``.
     """
     torch = _torch("to_torch_state_dict")
     target = _float_dtype("to_torch_state_dict", dtype, torch)
@@ -243,9 +249,11 @@ def from_torch_state_dict(state: Mapping[str, Any], model: Module) -> dict[str, 
     """A state dict of ours made from PyTorch's (``module.state_dict()``,
     ``torch.load(path, weights_only=True)``) for ``model``: ``model.load_state_dict`` takes it.
 
-    The names must be exactly those of ``to_torch(model).state_dict()``, and each shape
-    PyTorch's for that parameter; a layer that appears twice must hold the same values
-    under both names. float32 and float64 keep their dtype, half precision becomes float32.
+    The names must be exactly those of ``to_torch(model).state_dict()`` (for a model of a
+    class of its own, of the same class written in PyTorch: see ``to_torch_state_dict``),
+    and each shape PyTorch's for that parameter; a layer that appears twice must hold the
+    same values under both names. float32 and float64 keep their dtype, half precision
+    becomes float32.
     """
     torch = _torch("from_torch_state_dict")
     if not isinstance(state, Mapping):
@@ -310,49 +318,71 @@ def _torch(caller: str) -> ModuleType:
         ) from None
 
 
-def _walk(model: Any, caller: str) -> list[tuple[str, Module]]:
-    """(dotted name, module) for ``model`` and every layer in it, each parent before its
-    children; a layer at two places comes twice, as in PyTorch's state dicts.
+def _walk(model: Any, caller: str, strict: bool = True) -> list[tuple[str, Module]]:
+    """(dotted name, module) for ``model`` and every module in it, each parent before its
+    children; a module at two places comes twice, as in PyTorch's state dicts.
 
-    Every module must be a ``Sequential`` or have a counterpart, else a TypeError naming
-    it. An explicit stack, so nesting of any depth is fine; ``path`` holds the ids of the
-    current branch, so a Sequential that holds itself is found rather than walked forever.
+    ``strict`` (what ``to_torch`` can build): every module is a ``Sequential`` or a layer
+    of the table, else a TypeError naming it. Otherwise (a state dict, which has no
+    ``forward`` to translate) a Module of any class may hold such layers, in attributes,
+    lists and tuples, named as ``named_parameters`` names them; but a parameter outside
+    the layers of the table is a TypeError naming it, since only its layer could say its
+    layout. An explicit stack, so nesting of any depth is fine; ``path`` holds the ids on
+    the current branch, so a module that holds itself is found rather than walked forever.
     """
     if not isinstance(model, Module):
         raise TypeError(f"{caller}: expected a tinygrad_lite nn.Module, got {type(model).__name__}")
     found: list[tuple[str, Module]] = []
     path: list[int] = []
-    stack: list[tuple[str, Module, int]] = [("", model, 0)]
+    stack: list[tuple[str, Any, int]] = [("", model, 0)]
     while stack:
-        where, module, depth = stack.pop()
+        where, value, depth = stack.pop()
         del path[depth:]
-        if id(module) in path:
+        if id(value) in path:
             raise ValueError(f"{caller}: {_place(where)} holds itself")
-        path.append(id(module))
-        if type(module) is not Sequential and type(module) not in _BY_OURS:
-            raise TypeError(_no_counterpart(caller, where, type(module).__name__))
-        found.append((where, module))
-        if type(module) is Sequential:
-            children = [(_join(where, str(i)), layer) for i, layer in enumerate(module.layers)]
-            stack.extend((name, layer, depth + 1) for name, layer in reversed(children))
+        path.append(id(value))
+        if isinstance(value, Tensor):
+            raise TypeError(
+                f"{caller}: parameter '{where}' is not in a layer that has a counterpart, so "
+                f"its layout there is unknown; what moves: {_movable()}"
+            )
+        if type(value) in _BY_OURS:
+            found.append((where, value))
+            continue
+        children: list[tuple[Any, Any]]
+        if isinstance(value, (list, tuple)):
+            children = list(enumerate(value))
+        elif type(value) is Sequential or (not strict and isinstance(value, Module)):
+            found.append((where, value))
+            children = list(value._attributes())  # what named_parameters walks
+        else:
+            raise TypeError(_no_counterpart(caller, where, type(value).__name__))
+        stack.extend(
+            (_join(where, str(name)), child, depth + 1)
+            for name, child in reversed(children)
+            if isinstance(child, (Tensor, Module, list, tuple))
+        )
     return found
 
 
 def _layers(model: Module, caller: str) -> list[tuple[str, Module, Counterpart]]:
-    """(dotted name, layer, its counterpart) for every layer that is not a Sequential."""
+    """(dotted name, layer, its counterpart) for every layer of the table in ``model``, a
+    Module of any class (``_walk`` with ``strict=False``)."""
     return [
         (where, module, _BY_OURS[type(module)])
-        for where, module in _walk(model, caller)
-        if type(module) is not Sequential
+        for where, module in _walk(model, caller, strict=False)
+        if type(module) in _BY_OURS
     ]
 
 
+def _movable() -> str:
+    return f"{', '.join(sorted(c.theirs for c in COUNTERPARTS))} and Sequentials of them"
+
+
 def _no_counterpart(caller: str, where: str, name: str) -> str:
-    layers = ", ".join(sorted(c.theirs for c in COUNTERPARTS))
     return (
         f"{caller}: {_place(where)} is {name}, which has no counterpart (a Module with a "
-        f"forward of its own, or a layer the other side lacks); what moves: {layers} and "
-        f"Sequentials of them"
+        f"forward of its own, or a layer the other side lacks); what moves: {_movable()}"
     )
 
 

@@ -290,9 +290,10 @@ def _train_report(
 
 
 def _check_movable(job: jobs.Job) -> None:
-    """Before training: PyTorch is installed and the model has a counterpart there."""
+    """Before training: PyTorch is installed, and each parameter is in a layer that has a
+    counterpart there (the state dict can be written)."""
     try:
-        tl.interop.to_torch(job.model)
+        tl.interop.to_torch_state_dict(job.model)
     except ModuleNotFoundError as error:
         if error.name != "torch":
             raise
