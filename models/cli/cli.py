@@ -175,7 +175,7 @@ def run_train(args: argparse.Namespace) -> int:
     save = _output_path("--save", args.save, (".npz",))
     save_torch = _output_path("--save-torch", args.save_torch, (".pt", ".pth"))
     if save_torch is not None:
-        _check_movable(job)
+        _check_movable(job.model, job.name)
     if plot is not None:
         pyplot = _pyplot()
     notes = not (args.quiet or args.json)
@@ -194,7 +194,7 @@ def run_train(args: argparse.Namespace) -> int:
     if save is not None:
         tl.save(job.model.state_dict(), save)
     if save_torch is not None:
-        _save_torch(job, save_torch)
+        _save_torch(job.model, save_torch)
     if args.json:
         print(json.dumps(_train_report(job, losses, final_loss, predictions)))
     else:
@@ -289,11 +289,11 @@ def _train_report(
     }
 
 
-def _check_movable(job: jobs.Job) -> None:
+def _check_movable(model: tl.nn.Module, name: str) -> None:
     """Before training: PyTorch is installed, and each parameter is in a layer that has a
     counterpart there (the state dict can be written)."""
     try:
-        tl.interop.to_torch_state_dict(job.model)
+        tl.interop.to_torch_state_dict(model)
     except ModuleNotFoundError as error:
         if error.name != "torch":
             raise
@@ -301,17 +301,17 @@ def _check_movable(job: jobs.Job) -> None:
             f"--save-torch needs PyTorch, which is not installed: {tl.interop.INSTALL}"
         ) from None
     except (TypeError, ValueError) as error:
-        raise UsageError(f"--save-torch: {job.name}: {error}") from None
+        raise UsageError(f"--save-torch: {name}: {error}") from None
 
 
-def _save_torch(job: jobs.Job, path: Path) -> None:
+def _save_torch(model: tl.nn.Module, path: Path) -> None:
     """``torch.save`` of the model's PyTorch state dict, written beside and renamed into
     place (as tl.save does), so that a failed write leaves any old file whole."""
     import torch  # present: _check_movable made sure
 
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        torch.save(tl.interop.to_torch_state_dict(job.model), temporary)
+        torch.save(tl.interop.to_torch_state_dict(model), temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
