@@ -73,7 +73,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
-        self._version = 0  # the tick of its last in-place change (see Function): none yet
+        self._version = 0  # the tick of its last in-place change (see the clock): none yet
 
     @classmethod
     def _from_op(cls, data: np.ndarray) -> Tensor:
@@ -113,7 +113,7 @@ class Tensor:
         """A copy of the data as a numpy array."""
         # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
         # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
-        return np.array(self.data, subok=True)  # (tl.compile's Traced arrays stay Traced)
+        return np.array(self.data, subok=True)  # (a KeptArray stays one)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -134,7 +134,7 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        # An array even for a numpy scalar; subok: tl.compile's Traced arrays stay Traced.
+        # An array even for a numpy scalar; subok: a KeptArray stays one.
         return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -200,7 +200,7 @@ class Tensor:
         return self._in_place("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
-        """self -= other, in place; returns self. Optimizers update parameters with it."""
+        """self -= other, in place; returns self."""
         return self._in_place("sub_", np.subtract, other)
 
     def mul_(self, other: Any) -> Tensor:
@@ -240,7 +240,7 @@ class Tensor:
             raise ValueError(
                 f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
-        self._version = next(clock)  # (see _update)
+        self._version = next(clock)  # (see the clock, function.py)
 
     @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
@@ -266,10 +266,7 @@ class Tensor:
         (a leaf it checked when it was made) by an array of the parameter's shape or a
         number."""
         ufunc(self.data, other, out=self.data)
-        # Dated by the clock that dates the nodes: every node that saved this tensor for its
-        # backward is now older than the change, and the engine refuses to use the changed
-        # values (PyTorch's version counter, with ticks for counts).
-        self._version = next(clock)
+        self._version = next(clock)  # (see the clock, function.py)
 
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
@@ -326,8 +323,8 @@ class Tensor:
                     f"backward() needs gradient= for a tensor of shape {self.shape}: the "
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
-            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
-            # np.ones's Python-level detour (three times the cost of the whole seed).
+            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), in one call
+            # (np.ones takes a Python-level detour).
             return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         try:
             seed = to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
@@ -352,7 +349,7 @@ class Tensor:
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
             # takes it as it is: no copy of each weight's gradient per step.
-            # asanyarray: an ndarray subclass (tl.compile's Traced) stays itself.
+            # asanyarray: an ndarray subclass (a KeptArray) stays itself.
             self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
@@ -573,8 +570,8 @@ class Tensor:
         the view is not a leaf (so it cannot be changed in place itself), and before the
         backward pass uses anything computed from it, the movement op's node checks this
         tensor's version and refuses a changed one. Outside a graph nothing would notice,
-        so the result gets data of its own. (Views save a copy per step: the bias of every
-        Linear layer is expanded to the batch's shape.)
+        so the result gets data of its own. (Views save a copy per step: a bias is
+        expanded to the batch's shape in every dense layer.)
         """
         out: Tensor = op.apply(self, **params)
         if out._ctx is None:

@@ -8,6 +8,7 @@
     tinygrad-lite trace MODEL [--values]
     tinygrad-lite gradcheck MODEL
     tinygrad-lite compile MODEL [-o program.py]   the numpy program of one training step
+    tinygrad-lite explain MODEL [-o explain.html] [--after K]   one training step as a page
 
 MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
 declaring a network (``models.cli.config``). Results go to stdout, progress and notes to
@@ -30,12 +31,12 @@ from typing import Any, NoReturn
 import numpy as np
 
 import tinygrad_lite as tl
-from models.cli import jobs
+from models.cli import explain, jobs
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
 PROG = "tinygrad-lite"
-COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile")
+COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile", "explain")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
@@ -152,6 +153,18 @@ def _parser() -> _Parser:
     _model_arguments(compile_)
     compile_.add_argument("-o", "--output", metavar="PATH", help="write the program to a .py file")
     compile_.set_defaults(run=run_compile)
+
+    explain_ = commands.add_parser(
+        "explain", help="one training step as a page to step through in a browser"
+    )
+    _model_arguments(explain_)
+    explain_.add_argument(
+        "-o", "--output", default="explain.html", metavar="PATH", help="the page (.html)"
+    )
+    explain_.add_argument(
+        "--after", type=_count, default=0, metavar="K", help="train K epochs first (default 0)"
+    )
+    explain_.set_defaults(run=run_explain)
     return parser
 
 
@@ -455,6 +468,33 @@ def run_compile(args: argparse.Namespace) -> int:
     )
     print()
     sys.stdout.write(step.source)
+    return 0
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    output = _output_path("-o", args.output, (".html", ".htm"))
+    assert output is not None  # it has a default
+    if not os.access(output.parent, os.W_OK):
+        raise UsageError(f"-o {args.output}: folder {str(output.parent)!r} is not writable")
+    job = jobs.make(args.model, seed=args.seed)
+    try:
+        page = explain.page(job, after=args.after)
+    except RuntimeError as error:  # nothing requires grad: there is nothing to show
+        raise UsageError(f"{job.name}: {str(error).removeprefix('explain: ')}") from None
+    try:
+        page.save(output)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"-o {args.output}: cannot write the page: {reason}") from None
+    kib = explain.size(page) / 1024
+    print(
+        f"wrote {output}: {len(page.steps)} steps of one training step of {job.name} "
+        f"({kib:.0f} KiB); open it in a browser",
+        file=sys.stderr,
+    )
     return 0
 
 

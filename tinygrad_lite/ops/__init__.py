@@ -2,8 +2,8 @@
 
 One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, ...), ``reductions.py``
 (sum, max), ``movement.py`` (expand, reshape, permute, index), ``matmul.py``, and
-``losses.py``, the fused ops a training step of the seed networks runs (a Linear layer
-with a bias, the sum-of-squares loss). Each docstring states the op's math in the code's
+``losses.py``, two fused ops that save nodes on every training step (an affine map on a
+batch of rows, the sum-of-squares loss). Each docstring states the op's math in the code's
 own names: ``out`` is the result, ``grad`` the gradient of the final output with respect to
 ``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``, ``y``.
 """

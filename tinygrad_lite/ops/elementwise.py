@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 
 # ---------------------------------------------------------------- elementwise, two inputs
 
@@ -95,7 +95,7 @@ class Pow(Function):
         # d/dy 0**y = 0 for y >= 0 (PyTorch's value, where out * log(x) is 0 * -inf): log(x)
         # becomes log(1) there.
         at_zero = (np.asarray(x) == 0) & (y_values >= 0)
-        return dx, grad * (out * run(Log, x + at_zero))
+        return dx, grad * (out * apply_to(Log, x + at_zero))
 
 
 # ----------------------------------------------------------------- elementwise, one input

@@ -1,6 +1,6 @@
-"""Fused primitives for what every training step of the seed networks runs: a Linear layer
-with a bias (``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the
-composition would be several, with the composition's results to the bit.
+"""Fused primitives for what nearly every training step runs: a dense layer with a bias
+(``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the composition
+would be several, with the composition's results to the bit.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from tinygrad_lite.function import Function
 class Affine(Function):
     """out = x @ w + b    dx = grad @ w.T    dw = x.T @ grad    db = grad summed over the rows
 
-    A Linear layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
+    A dense layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
     node rather than three: Matmul, the Expand that broadcasts b to every row, and Add. Its
     results are the three's to the bit: ``x.dot(w) + b`` adds b to each row as the Expand
     and the Add do, and the gradients are the same products and the same sum over the rows
-    that Expand's rule makes. On the MLP benchmark (W3) it saves six nodes a step and a
-    broadcast copy of each bias; numpy can also add b into the product in place, as in a
-    hand-written ``x @ w + b``.
+    that Expand's rule makes. It saves two nodes a layer and a broadcast copy of b each
+    step, and numpy adds b into the product in place, as in a hand-written ``x @ w + b``.
     """
 
     __slots__ = ()
@@ -43,9 +42,9 @@ class SSELoss(Function):
     ``target - pred`` is the seed's ``error``: through a sigmoid, the engine multiplies it
     by ``out*(1-out)``, the seed's ``slope``, and gets minus its ``delta``.
 
-    One op rather than the composition 0.5 * sum(d * d) of four: every training step of the
-    seed networks runs it, and as one node it saves three forward ops and three backward
-    steps (about a quarter of an XOR step). The gradient is the composition's to the bit,
+    One op rather than the composition 0.5 * sum(d * d) of four, because every training
+    step runs it: as one node it saves three forward ops and three backward steps
+    (docs/performance.md). The gradient is the composition's to the bit,
     signed zeros included: Mul's two halves 0.5*grad*d add up to grad*d exactly, and Sub
     negates it.
     """
@@ -55,7 +54,7 @@ class SSELoss(Function):
     def forward(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         error = target - pred
         # vdot: the sum of the squares in one call (BLAS's dot product), where error*error
-        # and sum() are two; on the seed's four samples it is half the time of the loss.
+        # and sum() are two.
         return np.asanyarray(0.5 * np.vdot(error, error))  # (see ops.reductions.Sum.forward)
 
     def backward(self, grad: Any, pred: Any, target: Any, out: Any) -> tuple[Any, Any]:

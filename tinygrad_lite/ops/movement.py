@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 
 # ------------------------------------------------------------------- shape and movement
 
@@ -59,7 +59,7 @@ class Permute(Function):
         return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Permute, grad, order=self.inverse)
+        return apply_to(Permute, grad, order=self.inverse)
 
 
 class Index(Function):
@@ -73,7 +73,7 @@ class Index(Function):
         return np.array(x[index], subok=True)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
+        return apply_to(IndexAdd, grad, index=self.index, shape=self.in_shape)
 
 
 class IndexAdd(Function):
@@ -98,4 +98,4 @@ class IndexAdd(Function):
         return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Index, grad, index=self.index)
+        return apply_to(Index, grad, index=self.index)

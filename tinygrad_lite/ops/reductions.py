@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 from tinygrad_lite.ops.movement import Expand
 
 # ------------------------------------------------------------------------------ reductions
@@ -20,7 +20,7 @@ class Sum(Function):
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axis = axis
         # asanyarray: a full sum gives a numpy scalar, which becomes a 0-d array; an ndarray
-        # subclass (tl.compile's Traced) stays itself. So in the rest of this file.
+        # subclass (a KeptArray) stays itself. So in the other ops.
         return np.asanyarray(x.sum(axis=axis, keepdims=keepdim))
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
@@ -28,7 +28,7 @@ class Sum(Function):
         # over every axis (a loss) leaves a 0-d grad, which broadcasts as it is.
         if grad.ndim:
             grad = grad.reshape([1 if i in self.axis else n for i, n in enumerate(x.shape)])
-        return run(Expand, grad, shape=x.shape)
+        return apply_to(Expand, grad, shape=x.shape)
 
 
 class Max(Function):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.grad_mode import Observer
+from tinygrad_lite.hooks import Observer
 from tinygrad_lite.tools.labels import argument_names
 
 
