@@ -388,9 +388,16 @@ def test_save_torch_writes_a_checkpoint_pytorch_loads_with_weights_only(
 def test_save_torch_refuses_other_file_types_and_models_that_cannot_move(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from models.cli.cli import UsageError, _check_movable
+
     assert main(["train", "xor", "--save-torch", str(tmp_path / "m.npz")]) == 2
     assert "unknown file type '.npz'; accepted: .pt, .pth" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+    # Every network the command line trains can move; a model that cannot is refused
+    # before training, in one line.
+    scaled = nn.Sequential(nn.Linear(2, 2, rng=rng()), Scale())
+    with pytest.raises(UsageError, match=r"^--save-torch: mine: to_torch_state_dict: param"):
+        _check_movable(scaled, "mine")
 
 
 # ------------------------------------------------------------------------- the settings
