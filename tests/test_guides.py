@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_lite import Tensor
+from tinygrad_lite import Tensor, nn
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -332,6 +332,8 @@ def test_every_page_is_linked_from_the_index_and_in_the_site() -> None:
 # the graph, the backward pass itself, in-place changes (counted, never recorded) and
 # constructors. Everything else public must be in docs/ops.md.
 NOT_OPS = {
+    "argmax": "indices",
+    "argmin": "indices",
     "data": "attribute",
     "grad": "attribute",
     "requires_grad": "attribute",
@@ -392,13 +394,16 @@ def _reference_rows() -> list[list[str]]:
     return rows
 
 
-def _documented() -> set[str]:
+def _documented(prefix: str = "t") -> set[str]:
     """Method names in the first column of the op tables (``t.sum(axis=None)`` gives sum,
-    ``t.T`` gives T) and special methods anywhere in a row (``__radd__``)."""
+    ``t.T`` gives T) and special methods anywhere in a row (``__radd__``); with
+    ``prefix="nn"``, the functions of nn instead (``nn.cross_entropy(x, y)``)."""
     names = set()
     for cells in _reference_rows():
         for span in CODE.findall(cells[0]):
-            names.update(re.findall(r"^\w+\.(\w+)", span))
+            names.update(re.findall(rf"^{prefix}\.(\w+)", span))
+        if prefix != "t":
+            continue
         for cell in cells:
             names.update(re.findall(r"`(__\w+__)`", cell))
     return names
@@ -417,6 +422,8 @@ def test_ops_reference_names_every_operator_and_reflected_form() -> None:
 def test_ops_reference_documents_only_what_exists() -> None:
     gone = sorted(n for n in _documented() if not hasattr(Tensor, n))
     assert not gone, f"docs/ops.md documents Tensor.{gone}, which Tensor no longer has"
+    gone = sorted(n for n in _documented("nn") if not hasattr(nn, n))
+    assert not gone, f"docs/ops.md documents nn.{gone}, which nn no longer has"
 
 
 def test_the_exclusions_are_not_differentiable() -> None:

@@ -30,6 +30,7 @@ import sys
 from typing import Any, cast
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_lite import engine, nn
 from tinygrad_lite.compile import traced
@@ -309,6 +310,11 @@ class Tape(Observer):
         name = getattr(func, "__name__", "")
         if name in SHAPE_FUNCTIONS or name in PRINT_FUNCTIONS:
             return func(*plain_deep(args), **plain_deep(kwargs))
+        if func is sliding_window_view:  # (numpy's, but outside its namespace)
+            recorded_args = tuple(self.operand(a) for a in args)
+            recorded_kwargs = {k: self.operand(v) for k, v in kwargs.items()}
+            result = func(*plain_deep(args), **plain_deep(kwargs))
+            return self._view(name, recorded_args, recorded_kwargs, result)
         if getattr(np, name, None) is not func:  # (a function of another library)
             raise UnsupportedError(
                 f"compile: the step called {getattr(func, '__module__', '')}.{name} on a traced "

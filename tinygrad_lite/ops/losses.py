@@ -1,6 +1,7 @@
-"""Fused primitives for what nearly every training step runs: a dense layer with a bias
-(``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the composition
-would be several, with the composition's results to the bit.
+"""Fused primitives for what every training step runs: a dense layer with a bias
+(``Affine``) and the sum-of-squares loss (``SSELoss``) of the seed networks, each one node
+where the composition would be several, with the composition's results to the bit; and a
+classifier's softmax cross-entropy (``CrossEntropy``), whose fused rule is ``p - y``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function
+from tinygrad_lite.function import Function, apply_to
+from tinygrad_lite.ops.reductions import LogSoftmax, Softmax, Sum, _shifted
 
 
 class Affine(Function):
@@ -61,3 +63,74 @@ class SSELoss(Function):
         error = target - pred
         dtarget = grad * error if self.needs_input_grad[1] else None  # the data usually
         return -grad * error, dtarget
+
+
+class CrossEntropy(Function):
+    """out = -sum(y * log_softmax(x)) / N    dx = (softmax(x) - y) * grad / N
+
+    The loss of a classifier, with reduction="mean" (the first line above): ``x`` holds the
+    logits, one row of C class scores for each of N samples; ``y`` the target, one row of C
+    class probabilities for each sample, or, given as ``labels`` (N class indices, a
+    constant), the rows of the one-hot matrix. In numpy, in this order (the hand-written
+    backprop of a digit classifier repeats it to the bit)::
+
+        z = x - max(x, axis=1, keepdims=True)
+        s = sum(exp(z), axis=1, keepdims=True)
+        loss = log(s)[:, 0] - z[arange(N), labels]       # class indices
+        loss = sum(y * (log(s) - z), axis=1)             # class probabilities y
+        out = sum(loss) / N    # reduction="mean";  sum(loss) for "sum";  loss for "none"
+
+        p = exp(z) / sum(exp(z), axis=1, keepdims=True)  # softmax(x), as Softmax computes it
+        dx = (p - onehot) * (grad / N)                   # "mean"; grad for "sum",
+                                                         # grad[:, None] for "none"
+        dx = (p * sum(y, axis=1, keepdims=True) - y) * (grad / N)   # probabilities y
+        dy = (log(s) - z) * (grad / N)                   # = -log_softmax(x) * (grad / N)
+
+    ``onehot`` is 1.0 at ``[i, labels[i]]`` and 0.0 elsewhere. For probabilities that sum to
+    1 in each row (a one-hot row included), ``p * 1 - y`` is ``p - y`` to the bit; for other
+    rows the rule stays the exact derivative of the loss, as PyTorch's does. One node rather
+    than the composition ``-(y * x.log_softmax()).sum(1).mean()``: its rule is the textbook
+    ``p - y``, which cannot lose the gradient of a confident prediction (where softmax rounds
+    to 0 or 1) and costs one softmax.
+    """
+
+    __slots__ = ("labels", "onehot", "reduction")
+
+    def forward(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        labels: np.ndarray | None = None,
+        reduction: str,
+    ) -> np.ndarray:
+        self.labels, self.reduction = labels, reduction
+        z, s = _shifted(x, (1,))
+        log_s = np.log(s)
+        if labels is not None:
+            self.onehot = np.zeros_like(x)
+            self.onehot[np.arange(len(x)), labels] = 1.0
+            loss = log_s[:, 0] - z[np.arange(len(x)), labels]
+        else:
+            assert y is not None
+            loss = (y * (log_s - z)).sum(axis=1)
+        if reduction == "none":
+            return loss
+        total = np.asanyarray(loss.sum())  # (see ops.reductions.Sum.forward)
+        return total / len(x) if reduction == "mean" else total
+
+    def backward(self, grad: Any, x: Any, *target_and_out: Any) -> Any:
+        if self.reduction == "mean":
+            scale = grad / len(x)
+        elif self.reduction == "sum":
+            scale = grad
+        else:
+            scale = grad.reshape(len(x), 1)
+        p = apply_to(Softmax, x, axis=(1,))
+        if self.labels is not None:
+            return (p - self.onehot) * scale
+        y = target_and_out[0]
+        x_needs, y_needs = self.needs_input_grad
+        dx = (p * apply_to(Sum, y, axis=(1,), keepdim=True) - y) * scale if x_needs else None
+        dy = -apply_to(LogSoftmax, x, axis=(1,)) * scale if y_needs else None
+        return dx, dy

@@ -99,3 +99,25 @@ class IndexAdd(Function):
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Index, grad, index=self.index)
+
+
+class Cat(Function):
+    """out = concatenate(xs, axis)    dxs = grad cut back into the inputs' pieces along axis
+
+    Takes any number of inputs, of one shape but for their sizes along ``axis``.
+    """
+
+    __slots__ = ("axis", "bounds")
+
+    def forward(self, *xs: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        ends = np.cumsum([x.shape[axis] for x in xs]).tolist()
+        self.bounds = list(zip([0] + ends[:-1], ends))
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad: Any, *xs_and_out: Any) -> tuple[Any, ...]:
+        before = (slice(None),) * self.axis  # the axes in front of the cut
+        return tuple(
+            grad[before + (slice(start, end),)] if needs else None
+            for (start, end), needs in zip(self.bounds, self.needs_input_grad)
+        )
