@@ -76,26 +76,34 @@ def run_theirs(module: Any, inputs: Inputs, upstream: np.ndarray) -> dict[str, n
     }
 
 
-def assert_same(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> None:
+def assert_same(
+    ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray], inputs: bool = True
+) -> None:
+    """Every array equal; ``inputs=False`` leaves the inputs' gradients out."""
     assert set(ours) == set(theirs)
     for name in ours:
-        assert close(ours[name], theirs[name]), (name, ours[name], theirs[name])
+        if inputs or not name.startswith("input"):
+            assert close(ours[name], theirs[name]), (name, ours[name], theirs[name])
 
 
-def both_ways(model: nn.Module, *inputs: np.ndarray) -> None:
-    """``model`` moved to PyTorch, and a PyTorch model moved here, each against its original."""
+def both_ways(model: nn.Module, *inputs: np.ndarray, ties: bool = False) -> None:
+    """``model`` moved to PyTorch, and a PyTorch model moved here, each against its original.
+
+    ``ties``: the inputs make equal values inside a max pooling's window. Its gradient goes
+    to one of them in PyTorch and is shared evenly here (docs/design.md), which moves the
+    inputs' gradients, not the parameters' (they see the sum)."""
     with tl.no_grad():
         shape = model(*(Tensor(x) if x.dtype.kind == "f" else x for x in inputs)).shape
     upstream = rng(1).normal(size=shape)
     module = interop.to_torch(model)
-    assert_same(run_ours(model, inputs, upstream), run_theirs(module, inputs, upstream))
+    assert_same(run_ours(model, inputs, upstream), run_theirs(module, inputs, upstream), not ties)
     # The other way: a PyTorch module with weights of its own (a fresh init) brought here.
     fresh = interop.to_torch(model)
     with torch.no_grad():
         for p in fresh.parameters():
             p.copy_(torch.randn(p.shape, dtype=p.dtype))
     back = interop.from_torch(fresh)
-    assert_same(run_ours(back, inputs, upstream), run_theirs(fresh, inputs, upstream))
+    assert_same(run_ours(back, inputs, upstream), run_theirs(fresh, inputs, upstream), not ties)
     # And there and back again gives the very same numbers.
     again = interop.from_torch(module)
     assert repr(again) == repr(model)
@@ -126,6 +134,40 @@ LAYERS: list[tuple[str, Callable[[], nn.Module], Callable[[], Inputs]]] = [
             nn.Sequential(nn.Sequential(nn.Linear(4, 2, rng=rng(3))), nn.Sigmoid()),
         ),
         lambda: (normal(6, 3),),
+    ),
+    ("Conv2d", lambda: nn.Conv2d(2, 3, 3, rng=rng()), lambda: (normal(2, 2, 6, 5),)),
+    (
+        "Conv2d stride padding",
+        lambda: nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), rng=rng()),
+        lambda: (normal(2, 2, 7, 6),),
+    ),
+    (
+        "Conv2d bias=False",
+        lambda: nn.Conv2d(1, 2, 2, stride=2, bias=False, rng=rng()),
+        lambda: (normal(3, 1, 4, 4),),
+    ),
+    ("MaxPool2d", lambda: nn.MaxPool2d(2), lambda: (normal(2, 3, 6, 4),)),
+    ("MaxPool2d stride", lambda: nn.MaxPool2d((3, 2), stride=1), lambda: (normal(1, 2, 5, 5),)),
+    ("AvgPool2d", lambda: nn.AvgPool2d(2), lambda: (normal(2, 3, 6, 4),)),
+    ("AvgPool2d stride", lambda: nn.AvgPool2d(3, stride=(1, 2)), lambda: (normal(1, 2, 5, 7),)),
+    ("Flatten", nn.Flatten, lambda: (normal(2, 3, 4, 2),)),
+    ("Flatten 0..2", lambda: nn.Flatten(0, 2), lambda: (normal(2, 3, 4, 2),)),
+    ("Dropout eval", lambda: nn.Dropout(0.3).eval(), lambda: (normal(4, 5),)),
+    ("Softmax", lambda: nn.Softmax(1), lambda: (normal(4, 5),)),
+    ("Softmax -1", lambda: nn.Softmax(-1), lambda: (normal(2, 3, 5),)),
+    ("LogSoftmax", lambda: nn.LogSoftmax(1), lambda: (normal(4, 5),)),
+    (
+        "a small CNN",
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1, rng=rng(1)),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Dropout(0.5).eval(),
+            nn.Linear(4 * 4 * 4, 10, rng=rng(2)),
+            nn.LogSoftmax(1),
+        ),
+        lambda: (normal(3, 1, 8, 8),),
     ),
 ]
 
@@ -209,24 +251,29 @@ def example_networks() -> list[str]:
 @pytest.mark.parametrize("name", [*jobs.BUILT_IN, *example_networks()], ids=Path)
 def test_every_built_in_model_moves_both_ways(name: str) -> None:
     job = jobs.make(name)
-    both_ways(job.model, job.inputs.data)
+    inputs, targets = job.first_batch()  # all the rows, or the first mini-batch
+    # The digits have blank borders: a window of zeros gives the convolution's bias in
+    # every pixel, a tie for the max pooling after it.
+    pools = any(isinstance(m, nn.MaxPool2d) for m in job.model.modules())
+    both_ways(job.model, inputs.data, ties=pools)
     # ... and its loss's gradients agree too.
     module = interop.to_torch(job.model)
     job.model.zero_grad()
-    job.loss().backward()
+    loss = job.loss()
+    loss.backward()
     ours = interop.to_torch_state_dict(
         {n: p.grad.data for n, p in job.model.named_parameters()}, model=job.model
     )
-    theirs_loss = their_loss(job.loss_name, module(torch.tensor(job.inputs.data)), job)
+    theirs_loss = their_loss(job.loss_name, module(torch.tensor(inputs.data)), targets.data)
     theirs_loss.backward()
-    assert close(job.loss().item(), theirs_loss.item())
+    assert close(loss.item(), theirs_loss.item())
     for n, p in module.named_parameters():
         assert close(ours[n].numpy(), p.grad.numpy()), n
 
 
-def their_loss(loss_name: str, out: Any, job: jobs.Job) -> Any:
-    """The job's loss written with PyTorch's functions."""
-    target = torch.tensor(job.targets.data)
+def their_loss(loss_name: str, out: Any, targets: np.ndarray) -> Any:
+    """A job's loss written with PyTorch's functions."""
+    target = torch.tensor(targets)
     functional = torch.nn.functional
     if loss_name == "sse":
         return 0.5 * ((target - out) ** 2).sum()
@@ -234,6 +281,8 @@ def their_loss(loss_name: str, out: Any, job: jobs.Job) -> Any:
         return functional.mse_loss(out, target)
     if loss_name == "bce":
         return functional.binary_cross_entropy(out, target)
+    if loss_name == "cross_entropy":  # class indices, as whole floats in a Tensor here
+        return functional.cross_entropy(out, target.long())
     assert loss_name == "bce_with_logits", loss_name
     return functional.binary_cross_entropy_with_logits(out, target)
 
@@ -559,3 +608,57 @@ def test_a_sequential_that_holds_itself_is_an_error() -> None:
     theirs.append(theirs)
     with pytest.raises(ValueError, match=r"from_torch: the model holds itself"):
         interop.from_torch(theirs)
+
+
+# ---------------------------------------------------------- convolution, pooling, settings
+
+
+def test_dropout_in_training_mode_keeps_p_and_draws_on_each_side() -> None:
+    x = np.ones((200, 50))
+    for layer in (nn.Dropout(0.3, rng=rng()), interop.from_torch(torch.nn.Dropout(0.3))):
+        module = interop.to_torch(layer)
+        assert module.p == layer.p == 0.3 and module.training and layer.training
+        ours, theirs = layer(Tensor(x)).data, module(torch.tensor(x)).numpy()
+        for out in (ours, theirs):  # each zeroes about 30% and scales the rest by 1/(1-p)
+            assert set(np.unique(out)) == {0.0, 1 / 0.7}
+            assert 0.27 < (out == 0).mean() < 0.33
+
+
+# (PyTorch's layer, what the error says): settings ours does not have.
+UNSUPPORTED = [
+    (lambda: torch.nn.Conv2d(1, 2, 3, dilation=2), r"Conv2d\(dilation=\(2, 2\)\) has no"),
+    (lambda: torch.nn.Conv2d(2, 2, 3, groups=2), r"Conv2d\(groups=2\) has no counterpart"),
+    (lambda: torch.nn.Conv2d(1, 2, 3, padding="same"), r"Conv2d\(padding='same'\) has no"),
+    (
+        lambda: torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"),
+        r"Conv2d\(padding_mode='reflect'\) has no counterpart here, whose Conv2d has "
+        r"padding_mode='zeros' only",
+    ),
+    (lambda: torch.nn.MaxPool2d(2, padding=1), r"MaxPool2d\(padding=1\) has no"),
+    (lambda: torch.nn.MaxPool2d(2, dilation=2), r"MaxPool2d\(dilation=2\) has no"),
+    (lambda: torch.nn.MaxPool2d(2, ceil_mode=True), r"MaxPool2d\(ceil_mode=True\) has no"),
+    (lambda: torch.nn.AvgPool2d(2, padding=1), r"AvgPool2d\(padding=1\) has no"),
+    (lambda: torch.nn.AvgPool2d(2, divisor_override=3), r"AvgPool2d\(divisor_override=3\)"),
+    (lambda: torch.nn.Softmax(), r"Softmax\(dim=None\) has no counterpart here"),
+    (lambda: torch.nn.LogSoftmax(), r"LogSoftmax\(dim=None\) has no counterpart here"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), UNSUPPORTED, ids=[m for _, m in UNSUPPORTED])
+def test_a_pytorch_setting_ours_lacks_is_an_error_naming_it(
+    make: Callable[[], Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=r"from_torch: layer '1': " + message):
+        interop.from_torch(torch.nn.Sequential(torch.nn.ReLU(), make()))
+
+
+def test_a_tie_in_a_max_pooling_window_is_where_the_input_gradients_part() -> None:
+    # docs/pytorch.md says so: PyTorch gives the window's gradient to one of the tied
+    # pixels, tinygrad_lite shares it evenly; the output and the sum are the same.
+    x = np.array([[[[1.0, 1.0], [0.0, -1.0]]]])
+    layer = nn.MaxPool2d(2)
+    ours = run_ours(layer, (x,), np.ones((1, 1, 1, 1)))
+    theirs = run_theirs(interop.to_torch(layer), (x,), np.ones((1, 1, 1, 1)))
+    assert ours["output"].item() == theirs["output"].item() == 1.0
+    assert ours["input 0"].ravel().tolist() == [0.5, 0.5, 0.0, 0.0]
+    assert theirs["input 0"].ravel().tolist() == [1.0, 0.0, 0.0, 0.0]

@@ -11,9 +11,11 @@ the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it
 anything else (a Module with a ``forward`` of its own, a layer with no twin, a setting
 the twin lacks) is an error naming it, never a different network. A state dict has no
 ``forward`` to translate: the state dict functions take a model of any class, as long as
-its parameters are all in layers of ``COUNTERPARTS``. The one difference of
-layout is ``Linear``'s weight: (in_features, out_features) here, its transpose in PyTorch.
-The guide is docs/pytorch.md.
+its parameters are all in layers of ``COUNTERPARTS``.
+
+The one difference of layout is ``Linear``'s weight: (in_features, out_features) here,
+its transpose in PyTorch. The one difference of rule is max pooling's gradient at a tie
+(docs/design.md). The guide is docs/pytorch.md.
 """
 
 from __future__ import annotations
@@ -26,8 +28,21 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.nn.layers import Linear, ReLU, Sigmoid, Tanh
-from tinygrad_lite.nn.module import Module, Sequential
+from tinygrad_lite.nn import (
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from tinygrad_lite.tensor import Tensor
 
 __all__ = [
@@ -63,6 +78,51 @@ def _no_settings(layer: Any) -> dict[str, Any]:
     return {}
 
 
+def _pooling(layer: Any) -> dict[str, Any]:
+    return {"kernel_size": layer.kernel_size, "stride": layer.stride}
+
+
+def _conv2d(module: Any, p: dict[str, np.ndarray]) -> Module:
+    _only(module, dilation=(1, 1), groups=1, padding_mode="zeros")
+    if isinstance(module.padding, str):
+        raise ValueError(
+            f"Conv2d(padding={module.padding!r}) has no counterpart here: padding is numbers"
+        )
+    layer = Conv2d(
+        module.in_channels,
+        module.out_channels,
+        module.kernel_size,
+        module.stride,
+        module.padding,
+        bias="bias" in p,
+        rng=np.random.default_rng(0),  # replaced at once by the module's values
+    )
+    return _holding(layer, p)
+
+
+def _max_pool2d(module: Any, p: dict[str, np.ndarray]) -> Module:
+    _only(module, padding=(0, 0), dilation=(1, 1), ceil_mode=False, return_indices=False)
+    return MaxPool2d(module.kernel_size, module.stride)
+
+
+def _avg_pool2d(module: Any, p: dict[str, np.ndarray]) -> Module:
+    # count_include_pad counts padding, and there is none
+    _only(module, padding=(0, 0), ceil_mode=False, divisor_override=None)
+    return AvgPool2d(module.kernel_size, module.stride)
+
+
+def _softmax(ours: type[Softmax] | type[LogSoftmax]) -> Callable[[Any, Any], Module]:
+    def build(module: Any, p: dict[str, np.ndarray]) -> Module:
+        if module.dim is None:
+            raise ValueError(
+                f"{type(module).__name__}(dim=None) has no counterpart here (PyTorch guesses "
+                f"the dim from the input's rank): give dim"
+            )
+        return ours(module.dim)
+
+    return build
+
+
 COUNTERPARTS = (
     Counterpart(
         Linear,
@@ -78,6 +138,31 @@ COUNTERPARTS = (
     Counterpart(Sigmoid, "Sigmoid", _no_settings, lambda module, p: Sigmoid()),
     Counterpart(ReLU, "ReLU", _no_settings, lambda module, p: ReLU()),
     Counterpart(Tanh, "Tanh", _no_settings, lambda module, p: Tanh()),
+    Counterpart(
+        Conv2d,
+        "Conv2d",
+        settings=lambda layer: {
+            "in_channels": layer.in_channels,
+            "out_channels": layer.out_channels,
+            "kernel_size": layer.kernel_size,
+            "stride": layer.stride,
+            "padding": layer.padding,
+            "bias": layer.bias is not None,
+        },
+        build=_conv2d,
+    ),
+    Counterpart(MaxPool2d, "MaxPool2d", _pooling, _max_pool2d),
+    Counterpart(AvgPool2d, "AvgPool2d", _pooling, _avg_pool2d),
+    Counterpart(
+        Flatten,
+        "Flatten",
+        settings=lambda layer: {"start_dim": layer.start_dim, "end_dim": layer.end_dim},
+        build=lambda module, p: Flatten(module.start_dim, module.end_dim),
+    ),
+    # The same p; the zeroed elements are each library's own draw.
+    Counterpart(Dropout, "Dropout", lambda layer: {"p": layer.p}, lambda m, p: Dropout(m.p)),
+    Counterpart(Softmax, "Softmax", lambda layer: {"dim": layer.axis}, _softmax(Softmax)),
+    Counterpart(LogSoftmax, "LogSoftmax", lambda layer: {"dim": layer.axis}, _softmax(LogSoftmax)),
 )
 _BY_OURS = {c.ours: c for c in COUNTERPARTS}
 
@@ -384,6 +469,30 @@ def _no_counterpart(caller: str, where: str, name: str) -> str:
         f"{caller}: {_place(where)} is {name}, which has no counterpart (a Module with a "
         f"forward of its own, or a layer the other side lacks); what moves: {_movable()}"
     )
+
+
+def _only(module: Any, **accepted: Any) -> None:
+    """A ValueError for a setting of PyTorch's ``module`` other than the one value ours has
+    (an int setting is read as the pair PyTorch would make of it)."""
+    for name, value in accepted.items():
+        given = getattr(module, name)
+        if isinstance(value, tuple) and isinstance(given, int):
+            given = (given,) * len(value)
+        if given != value:
+            raise ValueError(
+                f"{type(module).__name__}({name}={getattr(module, name)!r}) has no counterpart "
+                f"here, whose {type(module).__name__} has {name}={value!r} only"
+            )
+
+
+def _holding(layer: Module, parameters: dict[str, np.ndarray]) -> Module:
+    """``layer`` with its parameters replaced by ``parameters`` (their dtype kept), each of
+    the shape it had."""
+    for name, p in layer.named_parameters():
+        value = Tensor(parameters[name], requires_grad=True)
+        assert value.shape == p.shape, (name, value.shape, p.shape)
+        setattr(layer, name, value)
+    return layer
 
 
 def _place(where: str) -> str:
