@@ -11,6 +11,7 @@ import pytest
 from tinygrad_lite import Tensor, optim
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 
 STEPS = 50
 

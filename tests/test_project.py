@@ -17,6 +17,7 @@ PACKAGE = ROOT / "tinygrad_lite"
 # Imports point down. The folders are the layers, from the bottom:
 #   the core      tinygrad_lite/*.py and tinygrad_lite/ops/: Tensor, Function, the engine
 #   nn, optim     tinygrad_lite/nn/, tinygrad_lite/optim/: built from the core's Tensor ops
+#   interop       tinygrad_lite/interop.py: nn's layers to PyTorch's and back
 #   the tools     tinygrad_lite/tools/: watch the core (trace, viz, anomaly, gradcheck)
 #   the compiler  tinygrad_lite/compile/: records and replays steps of all of the above
 #   the package   tinygrad_lite/__init__.py: the public names
@@ -25,7 +26,7 @@ PACKAGE = ROOT / "tinygrad_lite"
 # A module may import from a lower layer, and inside its own layer from a module of lower
 # rank (RANKS; a file not listed has rank 0, so two such files cannot import each other).
 # docs/design.md explains the order.
-BANDS = ("core", "nn/optim", "tools", "compile", "package", "networks", "cli")
+BANDS = ("core", "nn/optim", "interop", "tools", "compile", "package", "networks", "cli")
 RANKS = {
     # the core
     "tinygrad_lite.grad_mode": 0,
@@ -57,6 +58,8 @@ RANKS = {
     "tinygrad_lite.nn.sequence": 2,
     "tinygrad_lite.nn": 3,
     "tinygrad_lite.optim": 3,
+    # interop
+    "tinygrad_lite.interop": 0,
     # the tools
     "tinygrad_lite.tools.labels": 0,
     "tinygrad_lite.tools.gradcheck": 0,
@@ -117,7 +120,7 @@ def _band(module: str) -> int:
     folder = parts[1]
     if folder in ("nn", "optim"):
         return BANDS.index("nn/optim")
-    if folder in ("tools", "compile"):
+    if folder in ("interop", "tools", "compile"):
         return BANDS.index(folder)
     return BANDS.index("core")  # a file at the top of the package, or ops/
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lite import data, nn, optim
+from tinygrad_lite import data, interop, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.function import Function
@@ -48,6 +48,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "init",
+    "interop",
     "is_grad_enabled",
     "load",
     "nn",

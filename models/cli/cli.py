@@ -1,8 +1,8 @@
 """The command line: ``tinygrad-lite`` (also ``python -m models``).
 
     tinygrad-lite train MODEL [--epochs N] [--lr F] [--seed S] [--plot loss.png]
-                              [--save w.npz] [--json] [--quiet] [--detect-anomaly]
-                              [--compile]
+                              [--save w.npz] [--save-torch model.pt] [--json] [--quiet]
+                              [--detect-anomaly] [--compile]
     tinygrad-lite compare MODEL      autodiff vs hand-written backprop, side by side
     tinygrad-lite graph MODEL [-o graph.dot|.svg|.png]
     tinygrad-lite trace MODEL [--values]
@@ -95,6 +95,11 @@ def _parser() -> _Parser:
     _model_arguments(train, epochs=True, lr=True)
     train.add_argument("--plot", metavar="PATH", help="write the loss curve (.png, .svg, .pdf)")
     train.add_argument("--save", metavar="PATH", help="write the trained weights (.npz)")
+    train.add_argument(
+        "--save-torch",
+        metavar="PATH",
+        help="write the trained weights as a PyTorch state dict (.pt) for interop.to_torch(model)",
+    )
     train.add_argument("--json", action="store_true", help="machine-readable output")
     train.add_argument("--quiet", action="store_true", help="no progress bar or notes")
     train.add_argument(
@@ -185,6 +190,9 @@ def run_train(args: argparse.Namespace) -> int:
     job = jobs.make(args.model, epochs=args.epochs, lr=args.lr, seed=args.seed)
     plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
     save = _output_path("--save", args.save, (".npz",))
+    save_torch = _output_path("--save-torch", args.save_torch, (".pt", ".pth"))
+    if save_torch is not None:
+        _check_movable(job.model, job.name)
     if plot is not None:
         pyplot = _pyplot()
     notes = not (args.quiet or args.json)
@@ -208,6 +216,8 @@ def run_train(args: argparse.Namespace) -> int:
         report.plot(pyplot, job, history, final_loss, plot)
     if save is not None:
         tl.save(job.model.state_dict(), save)
+    if save_torch is not None:
+        _save_torch(job.model, save_torch)
     if args.json:
         print(json.dumps(report.train_report(job, history, final_loss, predictions)))
     elif job.classifier:
@@ -220,7 +230,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(report.prediction_table(job, predictions))
     if notes:
         what = "loss and accuracy curves" if job.classifier else "loss curve"
-        for path, written in ((plot, what), (save, "weights")):
+        for path, written in ((plot, what), (save, "weights"), (save_torch, "weights")):
             if path is not None:
                 print(f"wrote {written} to {path}", file=sys.stderr)
     return 0
@@ -302,6 +312,34 @@ def _updater(bar: Any, total: int, losses: list[float] | None = None) -> Any:
                 bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
 
     return update
+
+
+def _check_movable(model: tl.nn.Module, name: str) -> None:
+    """Before training: PyTorch is installed, and each parameter is in a layer that has a
+    counterpart there (the state dict can be written)."""
+    try:
+        tl.interop.to_torch_state_dict(model)
+    except ModuleNotFoundError as error:
+        if error.name != "torch":
+            raise
+        raise UsageError(
+            f"--save-torch needs PyTorch, which is not installed: {tl.interop.INSTALL}"
+        ) from None
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"--save-torch: {name}: {error}") from None
+
+
+def _save_torch(model: tl.nn.Module, path: Path) -> None:
+    """``torch.save`` of the model's PyTorch state dict, written beside and renamed into
+    place (as tl.save does), so that a failed write leaves any old file whole."""
+    import torch  # present: _check_movable made sure
+
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(tl.interop.to_torch_state_dict(model), temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _pyplot() -> Any:
