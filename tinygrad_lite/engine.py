@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lite.grad_mode import _mode, enable_grad, fp_quiet
+from tinygrad_lite.grad_mode import _mode, enable_grad, fp_quiet, no_grad
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor
@@ -65,7 +65,10 @@ def backward(
     ``grad`` is the gradient of the output with respect to ``root`` itself (ones for a
     scalar loss). Returns (leaf, gradient) pairs; the caller decides where they go
     (``Tensor.backward`` adds them to ``.grad``, ``tl.grad`` returns them). Gradients are
-    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself.
+    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself, or
+    when forward mode watches (a dual level is active): then the rules run on Tensors,
+    recording nothing, so that the levels see their ops and give the gradients tangents
+    (forward over reverse, as in ``tl.hessian``).
 
     The Tensors to visit wait in a heap, the one whose node was made last on top (the
     highest sequence number, see ``Function``): every Tensor computed from it was made
@@ -75,13 +78,16 @@ def backward(
         return [(root, grad)]
     if create_graph:
         with enable_grad():  # the rules' operations on Tensors are recorded
-            return list(_gradients(root, grad, retain_graph, create_graph).items())
-    return _owned(_gradients(root, grad, retain_graph, create_graph))
+            return list(_gradients(root, grad, retain_graph, tensors=True).items())
+    if _mode.levels:
+        if not isinstance(grad, type(root)):
+            grad = type(root)._from_op(np.asanyarray(grad))
+        with no_grad():  # the levels watch the rules' operations; nothing is recorded
+            return list(_gradients(root, grad, retain_graph, tensors=True).items())
+    return _owned(_gradients(root, grad, retain_graph, tensors=False))
 
 
-def _gradients(
-    root: Tensor, grad: Any, retain_graph: bool, create_graph: bool
-) -> dict[Tensor, Any]:
+def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> dict[Tensor, Any]:
     """The walk of ``backward``: the gradient of each leaf behind ``root``, by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
     waiting = [(-root._ctx.seq, root)]  # sequence numbers are unique: Tensors never compared
@@ -96,7 +102,7 @@ def _gradients(
             if x._version > seq:  # changed in place after fn was made (see Function)
                 raise _changed_in_place(fn, x)
         grad = grads.pop(t)
-        if create_graph:
+        if tensors:
             input_grads = fn.backward(grad, *inputs, t)
         else:
             input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)

@@ -33,7 +33,7 @@ from tinygrad_lite.convert import (
     to_array,
 )
 from tinygrad_lite.function import clock
-from tinygrad_lite.grad_mode import _mode, fp_quiet
+from tinygrad_lite.grad_mode import _mode, fp_quiet, is_dual, tangents_of
 from tinygrad_lite.shapes import (
     broadcast_shape,
     normalize_axes,
@@ -169,7 +169,8 @@ class Tensor:
         return float(self.item())
 
     def __repr__(self) -> str:
-        """The data, then what made it (``op=``) or ``requires_grad=True``, then the grad.
+        """The data, then what made it (``op=``) or ``requires_grad=True``, then the grad;
+        in forward mode, the tangent (at the innermost dual level that gives it one).
 
         >>> w = Tensor([1.0, 2.0], requires_grad=True)
         >>> (w * w).sum().backward()
@@ -190,6 +191,12 @@ class Tensor:
             grad = np.array2string(self.grad.data, separator=", ", prefix=indent + "grad=")
             # A grad that spans lines starts on a line of its own, aligned under the data.
             text += f",\n{indent}grad={grad}" if "\n" in text + grad else f", grad={grad}"
+        tangent = next((t for t in reversed(tangents_of(self)) if t is not None), None)
+        if tangent is not None:
+            values = np.array2string(tangent.data, separator=", ", prefix=indent + "tangent=")
+            text += (
+                f",\n{indent}tangent={values}" if "\n" in text + values else f", tangent={values}"
+            )
         return text + ")"
 
     # ----------------------------------------------------------- in-place changes
@@ -285,6 +292,12 @@ class Tensor:
                 f"{op}: a leaf that requires grad cannot be changed in place while operations "
                 f"are recorded; do it inside `with tl.no_grad():`"
             )
+        if _mode.levels and is_dual(self):
+            raise RuntimeError(
+                f"{op}: this tensor is dual (it has a tangent at an active dual level), and "
+                f"changing its value in place would leave that tangent behind; compute a new "
+                f"tensor instead (t = t + x), or change it outside the level"
+            )
 
     # ------------------------------------------------------------------- backward
 
@@ -338,11 +351,12 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
-        if isinstance(grad, Tensor):  # under create_graph
+        if isinstance(grad, Tensor):  # under create_graph, or in forward mode
             # The engine hands these out as the rules made them, and a rule may give one
             # Tensor to several inputs (add does). One that is not recorded could be changed
-            # in place, changing the other .grad too: it gets a copy of its own.
-            if grad._ctx is None:
+            # in place, changing the other .grad too: it gets a copy of its own (unless it is
+            # dual, which forward mode gives: then it cannot be changed in place either).
+            if grad._ctx is None and not is_dual(grad):
                 grad = Tensor._from_op(grad.data.copy())
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:

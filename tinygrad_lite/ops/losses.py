@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function
+from tinygrad_lite.function import Function, run, summed
+from tinygrad_lite.ops.movement import Expand
 
 
 class Affine(Function):
     """out = x @ w + b    dx = grad @ w.T    dw = x.T @ grad    db = grad summed over the rows
+    out_t = x_t @ w + x @ w_t + b_t (b_t added to every row)
 
     A Linear layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
     node rather than three: Matmul, the Expand that broadcasts b to every row, and Add. Its
@@ -36,9 +38,18 @@ class Affine(Function):
         db = grad.sum(axis=0) if b_needs else None
         return dx, dw, db
 
+    def jvp(self, tangents: tuple[Any, Any, Any], x: Any, w: Any, b: Any, out: Any) -> Any:
+        x_t, w_t, b_t = tangents
+        return summed(
+            None if x_t is None else x_t.dot(w),
+            None if w_t is None else x.dot(w_t),
+            None if b_t is None else run(Expand, b_t, shape=out.shape),
+        )
+
 
 class SSELoss(Function):
     """out = 0.5 * sum((target - pred)**2)    dpred = -grad * (target - pred)    dtarget = -dpred
+    out_t = sum((target - pred) * (target_t - pred_t))
 
     ``target - pred`` is the seed's ``error``: through a sigmoid, the engine multiplies it
     by ``out*(1-out)``, the seed's ``slope``, and gets minus its ``delta``.
@@ -62,3 +73,11 @@ class SSELoss(Function):
         error = target - pred
         dtarget = grad * error if self.needs_input_grad[1] else None  # the data usually
         return -grad * error, dtarget
+
+    def jvp(self, tangents: tuple[Any, Any], pred: Any, target: Any, out: Any) -> Any:
+        pred_t, target_t = tangents
+        error = target - pred
+        return summed(
+            None if pred_t is None else -(error * pred_t).sum(),
+            None if target_t is None else (error * target_t).sum(),
+        )
