@@ -423,26 +423,26 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def _broadcast(self, op: str, other: Any, reflected: bool = False) -> tuple[Tensor, Tensor]:
-        """The two operands of a binary op, as Tensors of one shape where grads must flow.
+        """The two operands of a binary op, as Tensors of one shape where derivatives flow.
 
         ``other`` may be a number, a list or an array; it is a constant. Each operand that
-        requires grad and is smaller than the result is expanded (``ops.Expand``), so that
-        the primitive sees equal shapes and the Expand's backward undoes the broadcast.
-        A constant is left to numpy's broadcasting, since no gradient flows back to it.
+        a derivative flows through (see ``_flows``) and is smaller than the result is
+        expanded (``ops.Expand``), so that the primitive sees equal shapes, the Expand's
+        backward undoes the broadcast and its jvp broadcasts the tangent. A constant is
+        left to numpy's broadcasting, since no derivative flows through it.
         """
         if not isinstance(other, Tensor):
             other = _constant(op, other, self.data.dtype)
         x, y = (other, self) if reflected else (self, other)
         if x.data.shape == y.data.shape:
             return x, y
-        if not other.data.shape and not other.requires_grad:
+        if not other.data.shape and not other.requires_grad and not _mode.levels:
             return x, y  # a constant scalar: numpy broadcasts it, and it needs no gradient
         shape = broadcast_shape(op, x.data.shape, y.data.shape)
-        if _mode.enabled:
-            if x.requires_grad and x.data.shape != shape:
-                x = x.expand(shape)
-            if y.requires_grad and y.data.shape != shape:
-                y = y.expand(shape)
+        if x.data.shape != shape and _flows(x):
+            x = x.expand(shape)
+        if y.data.shape != shape and _flows(y):
+            y = y.expand(shape)
         return x, y
 
     # ---------------------------------------------------------------------- matmul
@@ -656,10 +656,11 @@ def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
     """A non-Tensor operand as a constant Tensor.
 
-    Numbers, and arrays of ints or bools, are weakly typed as in numpy: they take the other
-    operand's dtype, so that ``t32 * 2`` stays float32.
+    Numbers, and ints or bools of numpy (arrays, or scalars such as a comparison of 0-d
+    arrays gives), are weakly typed as in numpy: they take the other operand's dtype, so
+    that ``t32 * 2`` stays float32.
     """
-    if isinstance(value, (bool, int, float)) or (
+    if isinstance(value, (bool, int, float, np.bool_, np.integer)) or (
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
@@ -705,17 +706,22 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
             f"{x.data.shape[:-2]} and {y.data.shape[:-2]} (all but the last two) do not "
             f"broadcast; aligned from the right, each pair must be equal or contain a 1"
         ) from None
-    if _mode.enabled:
-        if x.requires_grad and x.data.shape[:-2] != batch:
-            x = x.expand(*batch, *x.data.shape[-2:])
-        if y.requires_grad and y.data.shape[:-2] != batch:
-            y = y.expand(*batch, *y.data.shape[-2:])
+    if x.data.shape[:-2] != batch and _flows(x):
+        x = x.expand(*batch, *x.data.shape[-2:])
+    if y.data.shape[:-2] != batch and _flows(y):
+        y = y.expand(*batch, *y.data.shape[-2:])
     out = ops.Matmul.apply(x, y)
     if len(xs) == 1 or len(ys) == 1:
         rows = xs[-2:-1]  # () for a 1-D first operand
         columns = ys[-1:] if len(ys) > 1 else ()
         out = out.reshape(*batch, *rows, *columns)
     return out
+
+
+def _flows(t: Tensor) -> bool:
+    """Whether a derivative flows through ``t``: a gradient (it requires grad, and operations
+    are recorded) or, in forward mode, a tangent (it is dual)."""
+    return (t.requires_grad and _mode.enabled) or bool(_mode.levels and is_dual(t))
 
 
 def _index_arrays(index: Any) -> Any:

@@ -287,7 +287,7 @@ def assert_modes_agree(
     cotangents: tuple[Tensor, ...],
     *,
     rtol: float | None = None,
-    atol: float = 0.0,
+    atol: float | None = None,
 ) -> None:
     """Assert that forward and reverse mode give ``f`` one derivative: ``u . (J v)``, from
     the jvp along ``tangents`` (v), equals ``(J^T u) . v``, from the vjp of ``cotangents``
@@ -295,8 +295,10 @@ def assert_modes_agree(
 
     The two are sums of the same products in other orders, so they agree to rounding:
     within ``atol + rtol * scale``, where ``scale`` is ``|u| . |J v| + |J^T u| . |v|``
-    (the sizes of the terms summed) and ``rtol`` is 1e-9 for float64 primals, 1e-4 for
-    float32 ones. Both sides are summed in float64. NaN and infinities are refused: they
+    (the sizes of the terms summed), ``rtol`` is 1e-9 for float64 primals, 1e-4 for
+    float32 ones, and ``atol`` is 64 times the dtype's smallest normal number (below it,
+    in the subnormal range, rounding errors are absolute). Both sides are summed in
+    float64. NaN and infinities are refused: they
     spread differently in the two modes (a tangent of 0 times an infinite derivative is
     nan in one, while the other never forms that product), so the check is only
     meaningful where f and its derivatives are finite.
@@ -318,6 +320,8 @@ def assert_modes_agree(
     scale = sum(float(np.sum(np.abs(a) * np.abs(b))) for a, b in arrays)
     if rtol is None:
         rtol = max(TOLERANCES.get(np.dtype(p.dtype), 1e-9) for p in primals)
+    if atol is None:
+        atol = max(64 * float(np.finfo(p.dtype).tiny) for p in primals)
     if not abs(forward - reverse) <= atol + rtol * scale:
         raise AssertionError(
             f"assert_modes_agree: forward and reverse mode disagree: u . (J v) = {forward!r} "

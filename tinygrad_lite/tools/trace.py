@@ -110,7 +110,7 @@ class Trace(Observer):
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         step = len(self.records)
         input_names = tuple(self._name(x) for x in inputs)  # first, so names read in order
-        output = self._name(out)
+        output = self._name(out, computed=True)
         values: dict[str, np.ndarray] = {}
         if self.values:
             for name, x in zip(argument_names(fn, len(inputs)), inputs):
@@ -206,11 +206,14 @@ class Trace(Observer):
             )
         )
 
-    def _name(self, t: Any) -> str:
+    def _name(self, t: Any, computed: bool = False) -> str:
+        """The name of ``t``: given, or ``t0, t1, ...``; a scalar constant is named by its
+        value (an op's output is ``computed``, even where no graph records it)."""
         name = self._names.get(t)
         if name is None:
             name = lookup(self._given_names, t)
-            if name is None and t._ctx is None and not t.requires_grad and t.data.size == 1:
+            constant = t._ctx is None and not t.requires_grad and not computed
+            if name is None and constant and t.data.size == 1:
                 name = f"{t.data.item():g}"  # a constant such as the 2 of x**2
             if name is None:
                 name = f"t{self._count}"
