@@ -9,7 +9,8 @@ import pytest
 from models import compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor
 
-# What the seed scripts print (the .out files beside them in the seed article).
+# What the seed scripts print (the .out files beside them in the seed article): eight
+# digits, which every CPU reproduces (docs/design.md, "What is bit-exact").
 SEED_SINGLE_NEURON_OUT = """\
 array([[ 9.67299303],
        [-0.2078435 ],

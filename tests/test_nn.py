@@ -82,6 +82,43 @@ def test_deep_nesting_needs_no_recursion() -> None:
     assert repr(model).count("Linear(") == 1
 
 
+def test_modules_walks_the_same_tree_as_parameters() -> None:
+    block = Block()
+    outer = nn.Sequential(block, nn.Sigmoid())
+    outer.extra = [block.inner, (nn.Tanh(),)]  # not walked: Sequential walks its layers
+    names = [name for name, _ in outer.named_modules()]
+    assert names == ["", "0", "0.inner", "0.heads.0", "0.heads.1", "1"]
+    holder = Block()
+    holder.more = [block.inner, (nn.Tanh(),)]  # a tuple in a list; block.inner again
+    names = [name for name, _ in holder.named_modules()]
+    assert names == ["", "inner", "heads.0", "heads.1", "more.0", "more.1.0"]
+    assert holder.modules()[4] is block.inner and len(holder.modules()) == 6
+
+
+def test_train_and_eval_set_training_everywhere_and_return_the_module() -> None:
+    block = Block()
+    model = nn.Sequential(nn.Linear(2, 2, rng=np.random.default_rng(0)), block)
+    assert model.training and block.heads[1].training  # a new module trains
+    assert model.eval() is model
+    assert [m.training for m in model.modules()] == [False] * 6
+    assert model.train() is model
+    assert all(m.training for m in model.modules())
+    block.eval()  # a part of the model only
+    assert model.training and not block.training and not block.inner.training
+    assert model[0].training
+    assert model.train(False) is model and not any(m.training for m in model.modules())
+    assert nn.ReLU().training  # the mode is each instance's own
+    assert list(model.state_dict()) == ["0.weight", "0.bias"] + [
+        f"1.{name}" for name in Block().state_dict()
+    ]  # the mode is no parameter
+
+
+@pytest.mark.parametrize("mode", [1, "eval", None])
+def test_train_takes_only_a_bool(mode: object) -> None:
+    with pytest.raises(TypeError, match="mode must be True or False"):
+        nn.ReLU().train(mode)  # type: ignore[arg-type]
+
+
 def test_zero_grad_sets_grads_to_none() -> None:
     model = xor_net()
     nn.sse_loss(model(Tensor([[0.0, 1.0, 1.0]])), Tensor([[1.0]])).backward()
@@ -442,7 +479,8 @@ def test_initialisers_draw_from_the_given_generator() -> None:
         (lambda: init.uniform((2, 2), 1.0, -1.0, rng=np.random.default_rng()), ValueError),
         (lambda: init.uniform((2,), float("nan"), rng=np.random.default_rng()), ValueError),
         (lambda: init.normal((2,), std=-1.0, rng=np.random.default_rng()), ValueError),
-        (lambda: init.xavier_uniform((2, 2, 2), rng=np.random.default_rng()), ValueError),
+        (lambda: init.xavier_uniform((4,), rng=np.random.default_rng()), ValueError),
+        (lambda: init.xavier_uniform((2, 0), rng=np.random.default_rng()), ValueError),
     ],
 )
 def test_initialisers_reject_bad_arguments(call: object, error: type) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lite import forward_ad, nn, optim
+from tinygrad_lite import data, forward_ad, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
 from tinygrad_lite.func import hessian, jacfwd, jacrev, jvp, vjp
@@ -41,6 +41,7 @@ __all__ = [
     "Tensor",
     "Trace",
     "compile",
+    "data",
     "detect_anomaly",
     "enable_grad",
     "forward_ad",

@@ -264,10 +264,11 @@ class Tensor:
         self._update(ufunc, other)
         return self
 
-    def _update(self, ufunc: Any, other: np.ndarray) -> None:
+    def _update(self, ufunc: Any, other: np.ndarray | float) -> None:
         """``ufunc(self.data, other, out=self.data)``, counted as a change: the step of an
         in-place method once its checks passed, and an optimizer's update of a parameter
-        (a leaf it checked when it was made) by an array of the parameter's shape."""
+        (a leaf it checked when it was made) by an array of the parameter's shape or a
+        number."""
         ufunc(self.data, other, out=self.data)
         # Dated by the clock that dates the nodes: every node that saved this tensor for its
         # backward is now older than the change, and the engine refuses to use the changed

@@ -16,13 +16,13 @@ Sequential(
 (3, 4)
 
 ``module.py`` holds ``Module`` and ``Sequential``, ``layers.py`` the layers, ``losses.py``
-the loss functions, ``init.py`` the initialisers and ``serialization.py`` ``tl.save`` and
-``tl.load`` for state dicts.
+the loss functions, ``init.py`` the initialisers, ``utils.py`` gradient clipping
+(``nn.utils``) and ``serialization.py`` ``tl.save`` and ``tl.load`` for state dicts.
 """
 
 from __future__ import annotations
 
-from tinygrad_lite.nn import init
+from tinygrad_lite.nn import init, utils
 from tinygrad_lite.nn.layers import Linear, ReLU, Sigmoid, Tanh
 from tinygrad_lite.nn.losses import (
     binary_cross_entropy,
@@ -45,4 +45,5 @@ __all__ = [
     "init",
     "mse_loss",
     "sse_loss",
+    "utils",
 ]

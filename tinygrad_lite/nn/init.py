@@ -6,8 +6,11 @@ hand it to ``nn.Linear.from_weights``) to make a parameter. Passing the generato
 than seeding a global one is what makes a run repeatable: the same generator, drawn in the
 same order, gives the same network.
 
-Weights of ``nn.Linear`` have shape (in_features, out_features), so ``fan_in`` is
-``shape[0]`` and ``fan_out`` is ``shape[1]``.
+The scaled initialisers (Xavier/Glorot's and Kaiming/He's, with PyTorch's formulas and
+defaults) size their spread by a weight's ``fan_in`` and ``fan_out``, read from its shape
+by ``fan_in_and_fan_out``: a 2-D shape is ``nn.Linear``'s (in_features, out_features), so
+``fan_in`` is ``shape[0]``; a shape of 3 or more axes is a convolution's, laid out as
+PyTorch's (out_channels, in_channels, *kernel).
 
 >>> import numpy as np
 >>> from tinygrad_lite import init
@@ -50,17 +53,98 @@ def normal(shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any) -> np.n
 
 
 def xavier_uniform(shape: Any, gain: float = 1.0, *, rng: Any) -> np.ndarray:
-    """Glorot's U[-b, b) with ``b = gain * sqrt(6 / (fan_in + fan_out))``, for a 2-D shape.
+    """Glorot's U[-b, b) with ``b = gain * sqrt(6 / (fan_in + fan_out))``.
 
     Keeps the variance of activations about equal across layers of tanh or sigmoid units.
     """
-    size = _shape("xavier_uniform", shape)
-    if len(size) != 2 or 0 in size:
+    fan_in, fan_out = _fans("xavier_uniform", shape)
+    bound = _number("xavier_uniform", "gain", gain) * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform(shape, -bound, bound, rng=rng)
+
+
+def xavier_normal(shape: Any, gain: float = 1.0, *, rng: Any) -> np.ndarray:
+    """Glorot's N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans("xavier_normal", shape)
+    std = _number("xavier_normal", "gain", gain) * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal(shape, 0.0, std, rng=rng)
+
+
+def kaiming_uniform(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    rng: Any,
+) -> np.ndarray:
+    """He's U[-b, b) with ``b = sqrt(3) * gain / sqrt(fan)``: the spread that keeps the
+    variance of ReLU activations (``mode="fan_in"``) or of gradients (``"fan_out"``) equal
+    across layers. ``gain = calculate_gain(nonlinearity, a)``; the defaults (a leaky ReLU of
+    slope ``a = 0``) give ``sqrt(2)``, the ReLU's. PyTorch's layer default is ``a=sqrt(5)``,
+    which makes ``b`` about ``1/sqrt(fan_in)``, as ``nn.Linear`` draws.
+    """
+    std = _kaiming_std("kaiming_uniform", shape, a, mode, nonlinearity)
+    bound = math.sqrt(3.0) * std
+    return uniform(shape, -bound, bound, rng=rng)
+
+
+def kaiming_normal(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    rng: Any,
+) -> np.ndarray:
+    """He's N(0, std**2) with ``std = gain / sqrt(fan)`` (see ``kaiming_uniform``)."""
+    std = _kaiming_std("kaiming_normal", shape, a, mode, nonlinearity)
+    return normal(shape, 0.0, std, rng=rng)
+
+
+# PyTorch's names of layers that apply no nonlinearity (gain 1).
+LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
+NONLINEARITIES = (*LINEAR, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The factor by which a nonlinearity's output spread is scaled back (PyTorch's table):
+    1 for linear layers and sigmoid, 5/3 for tanh, sqrt(2) for relu, 3/4 for selu, and
+    ``sqrt(2 / (1 + slope**2))`` for leaky_relu, whose slope is ``param`` (0.01 if None).
+
+    >>> calculate_gain("relu") == math.sqrt(2), calculate_gain("tanh")
+    (True, 1.6666666666666667)
+    """
+    if nonlinearity not in NONLINEARITIES:
         raise ValueError(
-            f"xavier_uniform: needs a 2-D shape (fan_in, fan_out) with no zero size, got {size}"
+            f"calculate_gain: unknown nonlinearity {nonlinearity!r}; accepted: "
+            f"{', '.join(NONLINEARITIES)}"
         )
-    bound = _number("xavier_uniform", "gain", gain) * math.sqrt(6.0 / (size[0] + size[1]))
-    return uniform(size, -bound, bound, rng=rng)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else _number("calculate_gain", "param", param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    return {"tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}.get(nonlinearity, 1.0)
+
+
+def fan_in_and_fan_out(shape: Any) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of this shape: inputs and outputs per unit.
+
+    2-D: ``nn.Linear``'s (in_features, out_features), so ``(shape[0], shape[1])`` (PyTorch's
+    Linear weight is the transpose). 3-D or more: a convolution's (out_channels,
+    in_channels, *kernel), as PyTorch lays it out: ``(in_channels * k, out_channels * k)``
+    with k the kernel's size (``kh * kw``).
+
+    >>> fan_in_and_fan_out((64, 10)), fan_in_and_fan_out((8, 1, 3, 3))
+    ((64, 10), (9, 72))
+    """
+    return _fans("fan_in_and_fan_out", shape)
 
 
 def check_rng(op: str, rng: Any) -> Any:
@@ -80,6 +164,27 @@ def _shape(op: str, shape: Any) -> tuple[int, ...]:
             f"{op}: shape must be a tuple of non-negative ints (or one int), got {shape!r}"
         )
     return tuple(int(n) for n in shape)
+
+
+def _fans(op: str, shape: Any) -> tuple[int, int]:
+    size = _shape(op, shape)
+    if len(size) < 2 or 0 in size:
+        raise ValueError(
+            f"{op}: needs the shape of a weight, 2-D (in_features, out_features) or a "
+            f"convolution's (out_channels, in_channels, *kernel), with no zero size; got {size}"
+        )
+    if len(size) == 2:
+        return size[0], size[1]
+    kernel = math.prod(size[2:])
+    return size[1] * kernel, size[0] * kernel
+
+
+def _kaiming_std(op: str, shape: Any, a: Any, mode: Any, nonlinearity: Any) -> float:
+    fan_in, fan_out = _fans(op, shape)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    gain = calculate_gain(nonlinearity, _number(op, "a", a))
+    return gain / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
 def _number(op: str, name: str, value: Any) -> float:

@@ -7,12 +7,14 @@ A ``Module`` needs no registration: its parameters are the Tensors found in its 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from tinygrad_lite.grad_mode import fp_quiet, no_grad
 from tinygrad_lite.tensor import Tensor
+
+M = TypeVar("M", bound="Module")
 
 
 class IncompatibleKeys(NamedTuple):
@@ -43,7 +45,24 @@ class Module:
 
     def named_parameters(self) -> list[tuple[str, Tensor]]:
         """(dotted name, Tensor) for every parameter: ``[("0.weight", w), ...]``."""
-        found: list[tuple[str, Tensor]] = []
+        return self._walk(Tensor)
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """(dotted name, Module) for this module (named ``""``) and every one inside it."""
+        return self._walk(Module)
+
+    def modules(self) -> list[Module]:
+        """This module and every Module inside it, in the order of ``named_modules()``."""
+        return [m for _, m in self.named_modules()]
+
+    def _walk(self, kind: type) -> list[tuple[str, Any]]:
+        """(dotted name, value) of every Tensor or Module (``kind``) reached from this
+        module through attributes, lists and tuples, each once, in definition order."""
+        found: list[tuple[str, Any]] = []
         seen: set[int] = set()  # ids of the Tensors, Modules and containers already walked
         # An explicit stack rather than recursion: nesting of any depth is fine. Children go
         # on in reverse so that they come off in definition order.
@@ -51,10 +70,11 @@ class Module:
         while stack:
             name, value = stack.pop()
             if not isinstance(value, (Tensor, Module, list, tuple)) or id(value) in seen:
-                continue  # numbers, arrays, strings, None are not parameters
+                continue  # numbers, arrays, strings, None are neither
             seen.add(id(value))
-            if isinstance(value, Tensor):
+            if isinstance(value, kind):
                 found.append((name, value))
+            if isinstance(value, Tensor):
                 continue
             if isinstance(value, Module):
                 children = list(value._attributes())
@@ -64,9 +84,25 @@ class Module:
             stack.extend((prefix + child, item) for child, item in reversed(children))
         return found
 
-    def parameters(self) -> list[Tensor]:
-        """Every parameter, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+    # ------------------------------------------------------------- training mode
+
+    # Every module starts in training mode; ``train()`` and ``eval()`` set it on an instance.
+    training: bool = True
+
+    def train(self: M, mode: bool = True) -> M:
+        """Set ``training`` to ``mode`` on this module and every Module inside it (what
+        layers such as ``Dropout`` read); returns the module itself, as PyTorch's does."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(
+                f"{type(self).__name__}.train: mode must be True or False, got {mode!r}"
+            )
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self: M) -> M:
+        """``train(False)``: evaluation mode for this module and every Module inside it."""
+        return self.train(False)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (PyTorch's default): the next backward

@@ -15,26 +15,79 @@ instead of returning a stale gradient. (The optimizers call the step those metho
 made, and each update is an array of its parameter's shape, checked here; the methods'
 own checks and ``no_grad`` would cost more than the update on a small network.) A
 parameter whose ``.grad`` is None (the loss did not reach it) is left alone.
+
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` follow PyTorch's update formulas,
+defaults and argument order (``foreach``, ``fused``, ``maximize``, ``capturable`` and
+``differentiable`` are left out). Every setting is an attribute (``opt.lr``), also reached
+as PyTorch's ``opt.param_groups[0]["lr"]``, which is where ``lr_scheduler`` changes it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tinygrad_lite.grad_mode import fp_quiet
 from tinygrad_lite.tensor import Tensor
 
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "ParamGroup",
+    "RMSprop",
+]
+
 # Bytes from which glibc serves a new array from the top of its heap or from the system
 # (M_MMAP_THRESHOLD's default, 128 KiB), not from blocks freed a moment ago.
 LARGE = 128 * 1024
 
 
+# The checks of settings, by the range they accept: each takes the optimizer's name, the
+# setting's name and its value, and returns the value or raises a clear error.
+
+
+def _rate(name: str, what: str, value: Any) -> float:
+    """A finite real number >= 0 (lr, eps, weight_decay, lr_decay)."""
+    return _check_number(name, what, value, 0.0, math.inf)
+
+
+def _below_one(name: str, what: str, value: Any) -> float:
+    """A real number in [0, 1): a momentum (at 1 or above it would never decay)."""
+    return _check_number(name, what, value, 0.0, 1.0, high_open=True)
+
+
+def _fraction(name: str, what: str, value: Any) -> float:
+    """A real number in [0, 1] (dampening, alpha)."""
+    return _check_number(name, what, value, 0.0, 1.0)
+
+
+def _flag(name: str, what: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _betas(name: str, what: str, value: Any) -> tuple[float, float]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name}: {what} must be a pair (beta1, beta2), got {value!r}")
+    return (_below_one(name, f"{what}[0]", value[0]), _below_one(name, f"{what}[1]", value[1]))
+
+
 class Optimizer:
-    """Holds the parameters (a list made from any iterable of Tensors) and clears grads."""
+    """Holds the parameters (a list made from any iterable of Tensors) and clears grads.
+
+    A subclass lists its settings in ``SETTINGS`` (name -> the check of its value) and keeps
+    each as an attribute, set through ``_configure``, so that ``param_groups`` can read and
+    change them with the same checks.
+    """
+
+    SETTINGS: ClassVar[dict[str, Callable[[str, str, Any], Any]]] = {}
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         self.params = _check_params(type(self).__name__, params)
@@ -47,19 +100,118 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define step()")
 
+    @property
+    def param_groups(self) -> list[ParamGroup]:
+        """PyTorch's list of parameter groups: here always one, a view of this optimizer
+        (``opt.param_groups[0]["lr"] = 0.01`` sets ``opt.lr``, checked)."""
+        return [ParamGroup(self)]
 
-class SGD(Optimizer):
-    """Stochastic gradient descent, with optional momentum (PyTorch's form).
+    def _configure(self, **settings: Any) -> None:
+        """Check each setting against ``SETTINGS`` and keep it as an attribute."""
+        name = type(self).__name__
+        for what, value in settings.items():
+            setattr(self, what, self.SETTINGS[what](name, what, value))
 
-    Without momentum: ``p -= lr * grad``. With it: ``v = momentum*v + grad`` (v starts as
-    the first grad), then ``p -= lr * v``. With lr=1 the update is the seed's
-    ``w += dot(X.T, delta)`` bit for bit, since ``grad = -dot(X.T, delta)`` exactly.
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{what}={getattr(self, what)!r}" for what in self.SETTINGS)
+        return f"{type(self).__name__}({settings})"
+
+
+class ParamGroup(MutableMapping[str, Any]):
+    """``optimizer.param_groups[0]``: a dict-like view of an optimizer's settings.
+
+    ``group["lr"]`` reads ``optimizer.lr`` and ``group["lr"] = x`` sets it, checked as the
+    constructor checks it; ``group["params"]`` is a copy of the parameter list. There are no
+    other keys, and the parameters cannot be changed through it (make a new optimizer).
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "params":
+            return list(self.optimizer.params)
+        self._known(key)
+        return getattr(self.optimizer, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._known(key)
+        opt = self.optimizer
+        setattr(opt, key, opt.SETTINGS[key](type(opt).__name__, key, value))
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError(f"{type(self.optimizer).__name__}: a setting cannot be deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["params", *self.optimizer.SETTINGS])
+
+    def __len__(self) -> int:
+        return 1 + len(self.optimizer.SETTINGS)
+
+    def __repr__(self) -> str:
+        settings = {key: self[key] for key in self.optimizer.SETTINGS}
+        return f"{{'params': <{len(self.optimizer.params)} tensors>, {repr(settings)[1:]}"
+
+    def _known(self, key: str) -> None:
+        opt = self.optimizer
+        if key == "params":
+            raise TypeError(
+                f"{type(opt).__name__}: the parameters cannot be changed through param_groups; "
+                f"make a new optimizer"
+            )
+        if key not in opt.SETTINGS:
+            raise KeyError(
+                f"{type(opt).__name__} has no setting {key!r}; its settings are "
+                f"{', '.join(opt.SETTINGS)}"
+            )
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay (PyTorch's form).
+
+    With g = grad + weight_decay*p: without momentum, ``p -= lr * g``. With it,
+    ``v = momentum*v + (1-dampening)*g`` (v starts as the first g), then ``p -= lr * v``,
+    or with ``nesterov=True``, ``p -= lr * (g + momentum*v)``. With lr=1 the plain update is
+    the seed's ``w += dot(X.T, delta)`` bit for bit, since ``grad = -dot(X.T, delta)``
+    exactly.
+    """
+
+    SETTINGS = {
+        "lr": _rate,
+        "momentum": _below_one,
+        "dampening": _fraction,
+        "weight_decay": _rate,
+        "nesterov": _flag,
+    }
+
+    lr: float
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         super().__init__(params)
-        self.lr = _check_number("SGD", "lr", lr, 0.0, math.inf)
-        self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
+        self._configure(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+        )
+        if self.nesterov and (not self.momentum or self.dampening):
+            raise ValueError(
+                f"SGD: nesterov=True needs a momentum above 0 and no dampening, got "
+                f"momentum={self.momentum}, dampening={self.dampening}"
+            )
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
         # lr * grad of a large parameter, in an array kept for it (see _times_lr).
         self.scaled: list[np.ndarray | None] = [None] * len(self.params)
@@ -68,23 +220,30 @@ class SGD(Optimizer):
     @fp_quiet()
     def step(self) -> None:
         """Move every parameter that has a gradient one step down it."""
-        if not self.momentum:  # the hot path of plain gradient descent
+        if not (self.momentum or self.weight_decay):  # the hot path of plain gradient descent
             for i, p in enumerate(self.params):
                 grad = p.grad
                 if grad is not None:
                     p._update(np.subtract, self._times_lr(i, _gradient(self, p, grad)))
             return
+        momentum, dampening, weight_decay = self.momentum, self.dampening, self.weight_decay
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             g = _gradient(self, p, p.grad)
-            v = self.velocity[i]
-            if v is None:
-                v = self.velocity[i] = g.copy()
-            else:
-                v *= self.momentum
-                v += g
-            p._update(np.subtract, self._times_lr(i, v))
+            if weight_decay:
+                g = g + weight_decay * p.data
+            if momentum:
+                v = self.velocity[i]
+                if v is None:
+                    # A copy as an array: g + weight_decay*p of 0-d arrays is a numpy
+                    # scalar, which *= below would replace instead of changing.
+                    v = self.velocity[i] = np.array(g, subok=True)
+                else:
+                    v *= momentum
+                    v += (1 - dampening) * g if dampening else g
+                g = g + momentum * v if self.nesterov else v
+            p._update(np.subtract, self._times_lr(i, g))
 
     def _times_lr(self, i: int, g: np.ndarray) -> np.ndarray:
         """``lr * g``; for a large g, in an array kept for parameter i (made anew if g's
@@ -107,13 +266,32 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015), with bias correction.
+    """Adam (Kingma & Ba, 2015), with bias correction; PyTorch's form and defaults.
 
-    With g = grad and t the number of steps this parameter has taken::
+    With g = grad (+ weight_decay*p, an L2 penalty: see ``AdamW`` for the decoupled decay)
+    and t the number of steps this parameter has taken::
 
         m = beta1*m + (1-beta1)*g          v = beta2*v + (1-beta2)*g*g
         p -= lr * (m / (1-beta1**t)) / (sqrt(v / (1-beta2**t)) + eps)
+
+    With ``amsgrad=True``, the largest v seen so far stands for v in the last line.
     """
+
+    SETTINGS = {
+        "lr": _rate,
+        "betas": _betas,
+        "eps": _rate,
+        "weight_decay": _rate,
+        "amsgrad": _flag,
+    }
+
+    lr: float
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
+    # AdamW: the weight decay scales p by (1 - lr*weight_decay) instead of adding to g.
+    decoupled_weight_decay: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -121,20 +299,16 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
         super().__init__(params)
-        self.lr = _check_number("Adam", "lr", lr, 0.0, math.inf)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            _check_number("Adam", "betas[0]", betas[0], 0.0, 1.0, high_open=True),
-            _check_number("Adam", "betas[1]", betas[1], 0.0, 1.0, high_open=True),
-        )
-        self.eps = _check_number("Adam", "eps", eps, 0.0, math.inf)
+        self._configure(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         n = len(self.params)
         self.steps = [0] * n
         self.m: list[np.ndarray | None] = [None] * n  # running mean of the gradient
         self.v: list[np.ndarray | None] = [None] * n  # running mean of its square
+        self.v_max: list[np.ndarray | None] = [None] * n  # amsgrad: the largest v so far
 
     @fp_quiet()
     def step(self) -> None:
@@ -144,6 +318,11 @@ class Adam(Optimizer):
             if p.grad is None:
                 continue
             g = _gradient(self, p, p.grad)
+            if self.weight_decay:
+                if self.decoupled_weight_decay:
+                    p._update(np.multiply, 1 - self.lr * self.weight_decay)
+                else:
+                    g = g + self.weight_decay * p.data
             m, v = self.m[i], self.v[i]
             if m is None or v is None:
                 m = self.m[i] = np.zeros_like(p.data)
@@ -154,9 +333,187 @@ class Adam(Optimizer):
             m += (1 - beta1) * g
             v *= beta2
             v += (1 - beta2) * g * g
+            if self.amsgrad:
+                v_max = self.v_max[i]
+                if v_max is None:
+                    v_max = self.v_max[i] = v.copy()
+                v = np.maximum(v_max, v, out=v_max)
             m_hat = m / (1 - beta1**t)
             v_hat = v / (1 - beta2**t)
             p._update(np.subtract, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's form: each
+    step first scales p by ``1 - lr*weight_decay``, then takes Adam's step on the plain
+    gradient. Its default ``weight_decay`` is 0.01, PyTorch's.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), PyTorch's form and defaults.
+
+    With g = grad + weight_decay*p::
+
+        s = alpha*s + (1-alpha)*g*g             the running mean of the squared gradient
+        avg = sqrt(s) + eps                     centered: sqrt(s - a*a) + eps, with
+                                                a = alpha*a + (1-alpha)*g
+        p -= lr * g / avg                       momentum: b = momentum*b + g/avg; p -= lr*b
+
+    (s, a and b start at 0.)
+    """
+
+    SETTINGS = {
+        "lr": _rate,
+        "alpha": _fraction,
+        "eps": _rate,
+        "weight_decay": _rate,
+        "momentum": _below_one,
+        "centered": _flag,
+    }
+
+    lr: float
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params)
+        self._configure(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+        )
+        n = len(self.params)
+        self.square_avg: list[np.ndarray | None] = [None] * n
+        self.grad_avg: list[np.ndarray | None] = [None] * n  # centered only
+        self.buffer: list[np.ndarray | None] = [None] * n  # momentum only
+
+    @fp_quiet()
+    def step(self) -> None:
+        """One RMSprop update of every parameter that has a gradient."""
+        alpha = self.alpha
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = _gradient(self, p, p.grad)
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            s = self.square_avg[i]
+            if s is None:
+                s = self.square_avg[i] = np.zeros_like(p.data)
+            s *= alpha
+            s += (1 - alpha) * g * g
+            if self.centered:
+                a = self.grad_avg[i]
+                if a is None:
+                    a = self.grad_avg[i] = np.zeros_like(p.data)
+                a *= alpha
+                a += (1 - alpha) * g
+                avg = np.sqrt(s - a * a) + self.eps
+            else:
+                avg = np.sqrt(s) + self.eps
+            if self.momentum:
+                b = self.buffer[i]
+                if b is None:
+                    b = self.buffer[i] = np.zeros_like(p.data)
+                b *= self.momentum
+                b += g / avg
+                p._update(np.subtract, self.lr * b)
+            else:
+                p._update(np.subtract, self.lr * g / avg)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi, Hazan & Singer, 2011), PyTorch's form and defaults.
+
+    With g = grad + weight_decay*p and t the number of steps this parameter has taken::
+
+        clr = lr / (1 + (t-1)*lr_decay)
+        sum += g*g                              (sum starts at initial_accumulator_value)
+        p -= clr * g / (sqrt(sum) + eps)
+
+    Each parameter's step shrinks as its squared gradients add up.
+    """
+
+    SETTINGS = {
+        "lr": _rate,
+        "lr_decay": _rate,
+        "weight_decay": _rate,
+        "initial_accumulator_value": _rate,
+        "eps": _rate,
+    }
+
+    lr: float
+    lr_decay: float
+    weight_decay: float
+    initial_accumulator_value: float
+    eps: float
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(params)
+        self._configure(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
+        n = len(self.params)
+        self.steps = [0] * n
+        self.sum: list[np.ndarray | None] = [None] * n  # the squared gradients, added up
+
+    @fp_quiet()
+    def step(self) -> None:
+        """One Adagrad update of every parameter that has a gradient."""
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = _gradient(self, p, p.grad)
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            total = self.sum[i]
+            if total is None:
+                total = self.sum[i] = np.full_like(p.data, self.initial_accumulator_value)
+            self.steps[i] += 1
+            clr = self.lr / (1 + (self.steps[i] - 1) * self.lr_decay)
+            total += g * g
+            p._update(np.subtract, clr * g / (np.sqrt(total) + self.eps))
 
 
 def _gradient(optimizer: Optimizer, p: Tensor, grad: Any) -> np.ndarray:
