@@ -341,6 +341,37 @@ def test_the_seed_network_hessian_of_its_loss() -> None:
     np.testing.assert_allclose(h.numpy().reshape(3, 3), x.T @ (second * x), rtol=1e-12)
 
 
+def test_linearize_runs_func_once_and_pushes_any_tangent_forward() -> None:
+    calls = []
+
+    def f(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        calls.append(1)
+        return (x * y).exp(), x.sum() * 2
+
+    x, y = Tensor([1.0, 2.0]), Tensor([0.5, -0.5])
+    out, jvp_fn = tl.linearize(f, x, y)
+    for v in ([1.0, 0.0], [0.0, 1.0], [2.0, -1.0]):
+        for w in ([0.0, 0.0], [1.0, 3.0]):
+            expected = tl.jvp(f, (x, y), (Tensor(v), Tensor(w)))[1]
+            got = jvp_fn(Tensor(v), w)
+            for a, b in zip(got, expected):
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-15)
+    assert len(calls) == 1 + 6  # linearize once, and tl.jvp once per pair
+    assert isinstance(out, tuple) and out[1].item() == 6.0
+    with pytest.raises(ValueError, match=r"jvp_fn takes 2 tangent\(s\), one per primal, got 1"):
+        jvp_fn(Tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"linearize: tangent 1 has shape \(3,\)"):
+        jvp_fn(Tensor([1.0, 0.0]), [1.0, 2.0, 3.0])
+
+
+def test_linearize_keeps_the_grad_mode_of_each_recorded_op() -> None:
+    # The backward passes inside jacrev run under no_grad: replaying their jvp rules must
+    # not record them, so that the Hessian is a plain tensor.
+    h = tl.hessian(lambda x: (x**3).sum())(Tensor([1.0, 2.0]))
+    assert h.is_leaf and not h.requires_grad
+    assert h.tolist() == [[6.0, 0.0], [0.0, 12.0]]
+
+
 def test_vjp_fn_can_be_called_again_and_returns_a_tuple() -> None:
     out, vjp_fn = tl.vjp(lambda x, y: x * y, Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))
     first = vjp_fn(Tensor([1.0, 0.0]))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tinygrad_lite import data, forward_ad, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
-from tinygrad_lite.func import hessian, jacfwd, jacrev, jvp, vjp
+from tinygrad_lite.func import hessian, jacfwd, jacrev, jvp, linearize, vjp
 from tinygrad_lite.function import Function
 from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.nn import init
@@ -54,6 +54,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
     "load",
     "nn",
     "no_grad",

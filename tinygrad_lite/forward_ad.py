@@ -89,48 +89,90 @@ class dual_level(Observer):  # noqa: N801 (a context manager, named like PyTorch
         """
         tangents = tuple(self.tangents.get(x) for x in inputs)
         if any(t is not None for t in tangents):
-            self.tangents[out] = self.jvp(fn, tangents, inputs, out)
+            self.tangents[out] = run_jvp(fn, tangents, inputs, out, self.outer)
 
-    def jvp(self, fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: Any) -> Tensor:
-        """Run ``fn``'s jvp rule for this level and check what it returns."""
-        # Like a backward rule, the rule gets arrays, unless its own derivative is needed:
-        # by a level outside this one, or by reverse mode (a recorded graph that an input or
-        # a tangent is part of). Then it gets Tensors, so that its ops are differentiated.
-        tensors = bool(self.outer) or (
-            _mode.enabled
-            and (
-                any(x.requires_grad for x in inputs)
-                or any(t is not None and t.requires_grad for t in tangents)
-            )
-        )
-        saved = _mode.levels, _mode.observers
-        # The rule's own ops are watched by the outer levels only: not by this level (its
-        # tangents are first derivatives, not tangents of tangents), nor by the study tools.
-        _mode.levels = _mode.observers = self.outer
+
+class recording_level(dual_level):  # noqa: N801 (a context manager, like dual_level)
+    """A dual level that also writes down, in order, each op whose output got a tangent
+    (``tape``), so that ``replay`` can run their jvp rules again for other tangents without
+    running the forward pass again: ``tl.linearize`` and ``tl.jacfwd`` (one recorded pass,
+    then one replay per column, as ``tl.jacrev`` records once and runs one backward pass per
+    row). The tape holds the tensors it names, as a recorded graph does, and the grad mode
+    each op ran in (the backward passes of ``tl.hessian``'s jacrev run under no_grad)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list[tuple[Any, tuple[Tensor, ...], Tensor, bool]] = []
+
+    def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
+        tangents = tuple(self.tangents.get(x) for x in inputs)
+        if any(t is not None for t in tangents):
+            self.tangents[out] = run_jvp(fn, tangents, inputs, out, self.outer)
+            self.tape.append((fn, inputs, out, _mode.enabled))
+
+    @fp_quiet()
+    def replay(self, seeds: dict[Tensor, Tensor]) -> dict[Tensor, Tensor]:
+        """The tangents the recorded ops give when the tensors of ``seeds`` have those
+        tangents (and every other tensor none): each op's rule, in the recorded order and
+        grad mode.
+
+        The rules are watched by the levels active now (outside this one).
+        """
+        tangents = dict(seeds)  # Tensors hash by identity
+        outer = _mode.levels
+        enabled = _mode.enabled
         try:
-            with fp_quiet():
-                if tensors:
-                    out_t = fn.jvp(tangents, *inputs, out)
-                else:
-                    arrays = tuple(None if t is None else t.data for t in tangents)
-                    out_t = fn.jvp(arrays, *[x.data for x in inputs], out.data)
+            for fn, inputs, out, recording in self.tape:
+                given = tuple(tangents.get(x) for x in inputs)
+                if any(t is not None for t in given):
+                    _mode.enabled = recording
+                    tangents[out] = run_jvp(fn, given, inputs, out, outer)
         finally:
-            _mode.levels, _mode.observers = saved
-        if not isinstance(out_t, Tensor):
-            if out_t is None or not hasattr(out_t, "shape"):
-                raise RuntimeError(
-                    f"{fn.name}: jvp returned {type(out_t).__name__} ({out_t!r:.40}); it must "
-                    f"return the output's tangent, an array (a Tensor under higher order) of "
-                    f"the output's shape"
-                )
-            out_t = Tensor._from_op(np.asanyarray(out_t))  # (a numpy scalar: a 0-d array)
-        if out_t.data.shape != out.data.shape or out_t.data.dtype != out.data.dtype:
+            _mode.enabled = enabled
+        return tangents
+
+
+def run_jvp(
+    fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: Any, outer: tuple[Any, ...]
+) -> Tensor:
+    """Run ``fn``'s jvp rule, watched by the levels ``outer`` only, and check its result."""
+    # Like a backward rule, the rule gets arrays, unless its own derivative is needed: by a
+    # level outside this one, or by reverse mode (a recorded graph that an input or a
+    # tangent is part of). Then it gets Tensors, so that its ops are differentiated.
+    tensors = bool(outer)
+    if not tensors and _mode.enabled:
+        for x in (*inputs, *tangents):
+            if x is not None and x.requires_grad:
+                tensors = True
+                break
+    saved = _mode.levels, _mode.observers
+    # The rule's own ops are watched by the outer levels only: not by its own level (its
+    # tangents are first derivatives, not tangents of tangents), nor by the study tools.
+    _mode.levels = _mode.observers = outer
+    try:
+        with fp_quiet():
+            if tensors:
+                out_t = fn.jvp(tangents, *inputs, out)
+            else:
+                arrays = tuple(None if t is None else t.data for t in tangents)
+                out_t = fn.jvp(arrays, *[x.data for x in inputs], out.data)
+    finally:
+        _mode.levels, _mode.observers = saved
+    if not isinstance(out_t, Tensor):
+        if out_t is None or not hasattr(out_t, "shape"):
             raise RuntimeError(
-                f"{fn.name}: jvp returned a tangent of shape {out_t.data.shape} and dtype "
-                f"{out_t.data.dtype} for an output of shape {out.data.shape} and dtype "
-                f"{out.data.dtype}; a tangent must have its output's shape and dtype"
+                f"{fn.name}: jvp returned {type(out_t).__name__} ({out_t!r:.40}); it must "
+                f"return the output's tangent, an array (a Tensor under higher order) of the "
+                f"output's shape"
             )
-        return out_t
+        out_t = Tensor._from_op(np.asanyarray(out_t))  # (a numpy scalar: a 0-d array)
+    if out_t.data.shape != out.data.shape or out_t.data.dtype != out.data.dtype:
+        raise RuntimeError(
+            f"{fn.name}: jvp returned a tangent of shape {out_t.data.shape} and dtype "
+            f"{out_t.data.dtype} for an output of shape {out.data.shape} and dtype "
+            f"{out.data.dtype}; a tangent must have its output's shape and dtype"
+        )
+    return out_t
 
 
 class UnpackedDual(NamedTuple):

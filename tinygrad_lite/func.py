@@ -1,12 +1,15 @@
-"""Both modes as functions, with ``torch.func``'s names: jvp, vjp, jacfwd, jacrev, hessian.
+"""Both modes as functions, with ``torch.func``'s names: jvp, vjp, linearize, jacfwd,
+jacrev, hessian.
 
 For ``f`` from R^n to R^m, with Jacobian J (m x n):
 
 - ``jvp(f, (x,), (v,))`` is ``(f(x), J v)``: forward mode, one pass with dual tensors;
 - ``vjp(f, x)`` is ``(f(x), vjp_fn)`` with ``vjp_fn(u) = (J^T u,)``: reverse mode, one
-  forward pass, then one backward pass per call;
-- ``jacfwd(f)(x)`` is J, column by column: n forward passes;
-- ``jacrev(f)(x)`` is J, row by row: one forward pass and m backward passes;
+  forward pass, recorded, then one backward pass per call;
+- ``linearize(f, x)`` is ``(f(x), jvp_fn)`` with ``jvp_fn(v) = J v``: forward mode, one
+  pass with dual tensors, recorded, then one forward pass of the jvp rules alone per call;
+- ``jacfwd(f)(x)`` is J, column by column: linearize, then n calls of ``jvp_fn``;
+- ``jacrev(f)(x)`` is J, row by row: vjp, then m calls of ``vjp_fn``;
 - ``hessian(f)(x)`` is ``jacfwd(jacrev(f))(x)``: forward mode over reverse mode.
 
 >>> import tinygrad_lite as tl
@@ -49,7 +52,7 @@ import numpy as np
 
 from tinygrad_lite import engine, ops
 from tinygrad_lite.autograd import _as_tensor, _check_argnums, _uses_other_tensors, fresh_leaf
-from tinygrad_lite.forward_ad import as_tangent, dual_level, make_dual
+from tinygrad_lite.forward_ad import as_tangent, dual_level, make_dual, recording_level
 from tinygrad_lite.grad_mode import _mode, enable_grad, is_dual, is_grad_enabled
 from tinygrad_lite.tensor import Tensor
 
@@ -162,42 +165,62 @@ def jacrev(
     return jacrev_f
 
 
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)`` is ``J v``, the output's
+    tangent along ``tangents`` (one per primal), as ``torch.func.linearize``.
+
+    ``func`` runs once, with dual tensors, and the ops their tangents pass through are
+    written down; each call of ``jvp_fn`` runs those ops' jvp rules alone, without ``func``
+    (which must not choose its ops by the tangents' values). The record is kept while
+    ``jvp_fn`` lives, as ``vjp`` keeps its graph.
+    """
+    linear = _Linearized("linearize", func, _primals("linearize", primals), aux=False)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        if len(tangents) != len(linear.duals):
+            raise ValueError(
+                f"linearize: jvp_fn takes {len(linear.duals)} tangent(s), one per primal, got "
+                f"{len(tangents)}"
+            )
+        checked = [
+            as_tangent("linearize", d, t, f"tangent {i}", f"primal {i}")
+            for i, (d, t) in enumerate(zip(linear.duals, tangents))
+        ]
+        return _like(linear.out, linear.tangents(dict(zip(linear.duals, checked))))
+
+    return linear.out, jvp_fn
+
+
 def jacfwd(
     func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False
 ) -> Callable[..., Any]:
-    """The function that returns the Jacobian of ``func`` by forward mode: one forward pass
-    with dual tensors per input element (a column of the Jacobian each)."""
+    """The function that returns the Jacobian of ``func`` by forward mode: ``func`` runs
+    once with dual tensors (``linearize``), then the jvp rules run once per input element,
+    each giving a column of the Jacobian."""
     positions = _check_argnums(argnums, "jacfwd")
 
     @functools.wraps(func)
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         _check_positions("jacfwd", positions, args)
         chosen = _primals("jacfwd", tuple(args[i] for i in positions))
-        columns: list[list[list[Tensor]]] = [[] for _ in chosen]  # [argument][element][output]
-        result = None
-        for a, (position, x) in enumerate(zip(positions, chosen)):
+
+        def g(*xs: Any) -> Any:
+            return func(*_substituted(args, positions, xs), **kwargs)
+
+        linear = _Linearized("jacfwd", g, chosen, has_aux)
+        jacobians: list[list[Tensor]] = [[] for _ in linear.outs]  # [output][argument]
+        for dual, x in zip(linear.duals, chosen):
+            columns = []  # [element][output]
             for k in range(x.size):
                 direction = np.zeros(x.shape, dtype=x.dtype)
                 direction.flat[k] = 1
-                with dual_level() as level:
-                    dual = make_dual(x, direction)
-                    result = func(*_substituted(args, (position,), (dual,)), **kwargs)
-                    outs = _outputs("jacfwd", _split_aux("jacfwd", result, has_aux)[0], has_aux)
-                    found = [level.tangents.get(o) for o in outs]
-                columns[a].append([_tangent_of(o, t) for o, t in zip(outs, found)])
-        if result is None:  # every argument is empty: run func once for its outputs
-            result = func(*args, **kwargs)
-        out, aux = _split_aux("jacfwd", result, has_aux)
-        outs = _outputs("jacfwd", out, has_aux)
-        jacobians = []
-        for k, o in enumerate(outs):
-            blocks = [
-                _stack([column[k] for column in columns[a]], o.shape + x.shape, last=True)
-                for a, x in enumerate(chosen)
-            ]
-            jacobians.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
-        jacobian = _like(out, jacobians)
-        return (jacobian, aux) if has_aux else jacobian
+                columns.append(linear.tangents({dual: Tensor._from_op(direction)}))
+            for o, out in enumerate(linear.outs):
+                parts = [column[o] for column in columns]
+                jacobians[o].append(_stack(parts, out.shape + x.shape, last=True))
+        blocks = [b[0] if isinstance(argnums, int) else tuple(b) for b in jacobians]
+        jacobian = _like(linear.out, blocks)
+        return (jacobian, linear.aux) if has_aux else jacobian
 
     return jacfwd_f
 
@@ -214,6 +237,25 @@ def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Cal
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+class _Linearized:
+    """``func`` run once with dual tensors on a recording level, to push tangents forward
+    through (linearize, jacfwd): the forward-mode counterpart of ``_Pullback``."""
+
+    def __init__(self, op: str, func: Callable[..., Any], primals: tuple[Tensor, ...], aux: bool):
+        self.level = recording_level()
+        with self.level:
+            # The recorded pass's own tangents (zeros) are not used: only its record.
+            self.duals = [make_dual(p, np.zeros_like(p.data)) for p in primals]
+            self.out, self.aux = _split_aux(op, func(*self.duals), aux)
+            self.outs = _outputs(op, self.out, aux)
+
+    def tangents(self, seeds: dict[Tensor, Tensor]) -> list[Tensor]:
+        """The outputs' tangents when the duals have the tangents ``seeds`` (zeros for a
+        dual left out), each a Tensor of its own."""
+        found = self.level.replay(seeds)
+        return [_tangent_of_own(o, found.get(o)) for o in self.outs]
 
 
 class _Pullback:
