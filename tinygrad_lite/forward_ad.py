@@ -87,9 +87,21 @@ class dual_level(Observer):  # noqa: N801 (a context manager, named like PyTorch
         the engine asks the rule for the inputs' gradients given the output's, this asks it
         for the output's tangent given the inputs'.
         """
-        tangents = tuple(self.tangents.get(x) for x in inputs)
-        if any(t is not None for t in tangents):
-            self.tangents[out] = run_jvp(fn, tangents, inputs, out, self.outer)
+        tangents = tuple([self.tangents.get(x) for x in inputs])
+        if tangents.count(None) < len(tangents):
+            self.tangents[out] = self.jvp(fn, tangents, inputs, out)
+
+    def jvp(self, fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: Any) -> Tensor:
+        """``fn``'s jvp rule, run for this level: watched by the levels outside it only, not
+        by this level (its tangents are first derivatives, not tangents of tangents), nor by
+        the study tools."""
+        saved = _mode.levels, _mode.observers
+        _mode.levels = _mode.observers = self.outer
+        try:
+            with fp_quiet():
+                return run_jvp(fn, tangents, inputs, out)
+        finally:
+            _mode.levels, _mode.observers = saved
 
 
 class recording_level(dual_level):  # noqa: N801 (a context manager, like dual_level)
@@ -105,59 +117,46 @@ class recording_level(dual_level):  # noqa: N801 (a context manager, like dual_l
         self.tape: list[tuple[Any, tuple[Tensor, ...], Tensor, bool]] = []
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
-        tangents = tuple(self.tangents.get(x) for x in inputs)
-        if any(t is not None for t in tangents):
-            self.tangents[out] = run_jvp(fn, tangents, inputs, out, self.outer)
+        tangents = tuple([self.tangents.get(x) for x in inputs])
+        if tangents.count(None) < len(tangents):
+            self.tangents[out] = self.jvp(fn, tangents, inputs, out)
             self.tape.append((fn, inputs, out, _mode.enabled))
 
     @fp_quiet()
     def replay(self, seeds: dict[Tensor, Tensor]) -> dict[Tensor, Tensor]:
         """The tangents the recorded ops give when the tensors of ``seeds`` have those
         tangents (and every other tensor none): each op's rule, in the recorded order and
-        grad mode.
-
-        The rules are watched by the levels active now (outside this one).
-        """
+        grad mode, watched by the levels active now (and by no study tool)."""
         tangents = dict(seeds)  # Tensors hash by identity
-        outer = _mode.levels
-        enabled = _mode.enabled
+        saved = _mode.enabled, _mode.observers
+        _mode.observers = _mode.levels
         try:
             for fn, inputs, out, recording in self.tape:
-                given = tuple(tangents.get(x) for x in inputs)
-                if any(t is not None for t in given):
+                given = tuple([tangents.get(x) for x in inputs])
+                if given.count(None) < len(given):
                     _mode.enabled = recording
-                    tangents[out] = run_jvp(fn, given, inputs, out, outer)
+                    tangents[out] = run_jvp(fn, given, inputs, out)
         finally:
-            _mode.enabled = enabled
+            _mode.enabled, _mode.observers = saved
         return tangents
 
 
-def run_jvp(
-    fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: Any, outer: tuple[Any, ...]
-) -> Tensor:
-    """Run ``fn``'s jvp rule, watched by the levels ``outer`` only, and check its result."""
+def run_jvp(fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: Any) -> Tensor:
+    """Run ``fn``'s jvp rule and check what it returns (the caller chooses who watches)."""
     # Like a backward rule, the rule gets arrays, unless its own derivative is needed: by a
-    # level outside this one, or by reverse mode (a recorded graph that an input or a
+    # level outside its own, or by reverse mode (a recorded graph that an input or a
     # tangent is part of). Then it gets Tensors, so that its ops are differentiated.
-    tensors = bool(outer)
+    tensors = bool(_mode.levels)
     if not tensors and _mode.enabled:
         for x in (*inputs, *tangents):
             if x is not None and x.requires_grad:
                 tensors = True
                 break
-    saved = _mode.levels, _mode.observers
-    # The rule's own ops are watched by the outer levels only: not by its own level (its
-    # tangents are first derivatives, not tangents of tangents), nor by the study tools.
-    _mode.levels = _mode.observers = outer
-    try:
-        with fp_quiet():
-            if tensors:
-                out_t = fn.jvp(tangents, *inputs, out)
-            else:
-                arrays = tuple(None if t is None else t.data for t in tangents)
-                out_t = fn.jvp(arrays, *[x.data for x in inputs], out.data)
-    finally:
-        _mode.levels, _mode.observers = saved
+    if tensors:
+        out_t = fn.jvp(tangents, *inputs, out)
+    else:
+        arrays = tuple([None if t is None else t.data for t in tangents])
+        out_t = fn.jvp(arrays, *[x.data for x in inputs], out.data)
     if not isinstance(out_t, Tensor):
         if out_t is None or not hasattr(out_t, "shape"):
             raise RuntimeError(
