@@ -609,3 +609,13 @@ def test_in_place_with_a_bad_operand(call: Any, error: type[Exception], message:
     with pytest.raises(error, match=message):
         call(t)
     assert t.tolist() == [1.0, 2.0] and t._version == 0
+
+
+@pytest.mark.parametrize("index", [0, [0], (slice(None), 1), np.array([2])])
+def test_an_index_out_of_bounds_of_an_empty_tensor_is_an_index_error(index: Any) -> None:
+    # numpy 2.0 only warns here (and picks nothing); later numpy raises, and so do we on both.
+    empty = Tensor(np.zeros((0, 1)))
+    with pytest.raises(IndexError, match="index"):
+        empty[index]
+    with pytest.raises(IndexError, match="index"):
+        empty[index] = 1.0

@@ -581,7 +581,9 @@ def _numpy_read(array: np.ndarray, index: Any) -> np.ndarray | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             return np.asarray(array[_numpy_index(index)])
-    except (IndexError, TypeError, ValueError, OverflowError):
+    # DeprecationWarning: numpy 2.0's word for an index out of bounds of an empty array,
+    # which later numpy refuses with an IndexError.
+    except (IndexError, TypeError, ValueError, OverflowError, DeprecationWarning):
         return None
 
 

@@ -18,6 +18,7 @@ backward is the one place where it is undone.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -234,6 +235,8 @@ class Tensor:
         where = f"index {short_repr(index)} of a tensor of shape {self.shape}"
         try:
             index = _index_arrays(index)
+            if self.data.size == 0:
+                _check_index_of_empty(self.data, index)
             self.data[index]  # a read first, so that a bad index is told from a bad value
         except (IndexError, TypeError, ValueError, OverflowError) as error:
             raise IndexError(f"cannot assign to {where}: {error}") from None
@@ -595,7 +598,10 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """Basic and integer-array indexing, as numpy; repeated indices add up gradients."""
         try:
-            return ops.Index.apply(self, index=_index_arrays(index))
+            index = _index_arrays(index)
+            if self.data.size == 0:
+                _check_index_of_empty(self.data, index)
+            return ops.Index.apply(self, index=index)
         except (IndexError, TypeError, ValueError, OverflowError) as error:
             # OverflowError: an int index beyond int64 (numpy's "too large to convert").
             raise IndexError(
@@ -723,6 +729,20 @@ def _flows(t: Tensor) -> bool:
     """Whether a derivative flows through ``t``: a gradient (it requires grad, and operations
     are recorded) or, in forward mode, a tangent (it is dual)."""
     return (t.requires_grad and _mode.enabled) or bool(_mode.levels and is_dual(t))
+
+
+def _check_index_of_empty(data: np.ndarray, index: Any) -> None:
+    """An index out of bounds is an IndexError even where it picks nothing from an empty array.
+
+    numpy 2.0 only warns (a DeprecationWarning) there and returns an empty result; later
+    numpy raises. This makes every numpy >= 2 behave as the later ones.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            data[index]
+        except DeprecationWarning as warning:
+            raise IndexError(str(warning).split(". ")[0]) from None
 
 
 def _index_arrays(index: Any) -> Any:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import linecache
 import re
 import sys
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -413,7 +413,8 @@ def _scalars(ufunc: np.ufunc, args: list[Any], values: list[Any]) -> list[Any]:
         return args
     types = [type(x) if type(x) in (int, float) else np.asarray(x).dtype for x in values]
     try:
-        loop = ufunc.resolve_dtypes((*types, None))
+        # Any: numpy 2.0's type stubs lack resolve_dtypes (numpy has it since 1.24).
+        loop = cast(Any, ufunc).resolve_dtypes((*types, None))
     except (TypeError, ValueError):
         loop = None
     scalars: list[Any] = []
