@@ -126,7 +126,8 @@ class recording_level(dual_level):  # noqa: N801 (a context manager, like dual_l
     def replay(self, seeds: dict[Tensor, Tensor]) -> dict[Tensor, Tensor]:
         """The tangents the recorded ops give when the tensors of ``seeds`` have those
         tangents (and every other tensor none): each op's rule, in the recorded order and
-        grad mode, watched by the levels active now (and by no study tool)."""
+        grad mode, watched by the levels active now (and by no study tool). Called once the
+        level's block has ended, so that the levels active are those outside it."""
         tangents = dict(seeds)  # Tensors hash by identity
         saved = _mode.enabled, _mode.observers
         _mode.observers = _mode.levels
