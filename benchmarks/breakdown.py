@@ -20,7 +20,8 @@ import numpy as np
 
 from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
 from tinygrad_lite import nn
-from tinygrad_lite.grad_mode import Observer, fp_quiet
+from tinygrad_lite.grad_mode import fp_quiet
+from tinygrad_lite.hooks import Observer
 
 CALLS = 930  # timed calls of each kind; --smoke: a few, to check that it runs
 

@@ -14,7 +14,6 @@ import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor, nn, optim
-from tinygrad_lite.grad_mode import fp_quiet
 
 
 def train(
@@ -38,11 +37,10 @@ def train(
     step = step_function(model, lr)
     run = tl.compile(step) if compiled else step
     losses = np.empty(epochs)
-    with fp_quiet():  # one np.errstate for the whole run, not one per call inside it
-        for epoch in range(epochs):
-            losses[epoch] = run(data, labels).item()
-            if on_epoch is not None:
-                on_epoch(epoch)
+    for epoch in range(epochs):
+        losses[epoch] = run(data, labels).item()
+        if on_epoch is not None:
+            on_epoch(epoch)
     return losses
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_lite import Tensor, nn, no_grad, optim
-from tinygrad_lite.grad_mode import fp_quiet
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])  # the seed's XOR inputs, without the constant 1
 y = np.array([[0, 1, 1, 0]]).T
@@ -41,14 +40,13 @@ def train(model: nn.Module, epochs: int = EPOCHS, lr: float = 0.05) -> np.ndarra
     inputs, targets = Tensor(X), Tensor(y)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(epochs)
-    with fp_quiet():  # one np.errstate for the whole run, not one per call inside it
-        for epoch in range(epochs):
-            optimizer.zero_grad()
-            logits = model(inputs)
-            loss = nn.binary_cross_entropy_with_logits(logits, targets)
-            loss.backward()
-            optimizer.step()
-            losses[epoch] = loss.item()
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        logits = model(inputs)
+        loss = nn.binary_cross_entropy_with_logits(logits, targets)
+        loss.backward()
+        optimizer.step()
+        losses[epoch] = loss.item()
     return losses
 
 

@@ -304,7 +304,7 @@ def test_bad_files_are_one_line_and_status_2(tmp_path: Path) -> None:
     sized.write_text(wrong.read_text().replace('inputs = ["a", "b"]', 'inputs = ["a", "b", "c"]'))
     result = run("train", str(sized))
     assert result.returncode == 2
-    assert "the first Linear takes 2 input(s), but the data has 3 input column(s)" in error_line(
+    assert "layer 1 (Linear) has in_features 2, but the data has 3 input column(s)" in error_line(
         result
     )
 
@@ -353,3 +353,201 @@ def test_trace_and_gradcheck_of_a_seed_network() -> None:
     check = run("gradcheck", "xor")
     assert check.returncode == 0
     assert [line.split()[0] for line in check.stdout.splitlines()[2:]] == ["0.weight", "2.weight"]
+
+
+# ---------------------------------------------------------------- the digit classifiers
+
+
+def test_train_a_classifier_prints_its_accuracy_epoch_by_epoch() -> None:
+    result = run("train", "digits-mlp", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "digits-mlp: 2 epochs, SGD(lr=0.1, momentum=0.9), batches of 32, cross_entropy loss, "
+        "seed 0, 1438 samples (and 359 to test)"
+    )
+    assert lines[1].split() == ["epoch", "loss", "train", "accuracy", "test", "accuracy"]
+    epochs = [line.split() for line in lines[2:4]]
+    assert [row[0] for row in epochs] == ["1", "2"]
+    assert all(row[2].endswith("%") and row[3].endswith("%") for row in epochs)
+    assert lines[4].startswith("final loss: ") and lines[4].endswith(" (on the training set)")
+    right, of = lines[5].split("(")[1].rstrip(")").split(" of ")
+    assert lines[5].startswith("test accuracy: ") and of == "359"
+    assert f"{int(right) / 359:.2%}" in lines[5] and lines[5].split()[2] == epochs[1][3]
+    assert lines[6] == "test rows by true digit (down) and predicted (across):"
+    table = [line.split() for line in lines[7:]]
+    assert table[0] == [str(c) for c in range(10)]
+    counts = np.array([[int(v) for v in row[1:]] for row in table[1:]])
+    assert [row[0] for row in table[1:]] == [str(c) for c in range(10)]
+    assert counts.sum() == 359 and np.trace(counts) == int(right)
+    assert result.stderr == ""
+
+    report = json.loads(run("train", "digits-mlp", "--epochs", "2", "--json").stdout)
+    assert report["batch_size"] == 32 and report["loss"] == "cross_entropy"
+    assert [e for e, _ in report["test_accuracy_curve"]] == [1, 2]
+    assert f"{report['test_accuracy_curve'][-1][1]:.2%}" == epochs[1][3]
+    assert report["accuracy"] == int(right) / 359 and len(report["predictions"]) == 359
+    assert np.array(report["confusion"]).tolist() == counts.tolist()
+    assert set(report["parameters"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+
+
+def test_the_declared_digits_reach_digits_mlps_accuracy_with_its_default_settings() -> None:
+    declared = json.loads(run("train", str(ROOT / "examples" / "digits.toml"), "--json").stdout)
+    built_in = json.loads(run("train", "digits-mlp", "--json").stdout)
+    assert (declared["model"], built_in["model"]) == ("digits", "digits-mlp")
+    assert declared["epochs"] == built_in["epochs"] == 20
+    assert declared["parameters"] == built_in["parameters"]  # the same weights, to the bit
+    assert declared["accuracy"] == built_in["accuracy"] >= 0.97
+
+
+def test_compare_a_classifier_step_by_step() -> None:
+    result = run("compare", "digits-mlp", "--epochs", "2", "--checkpoints", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "digits-mlp: autodiff (loss.backward()) against the hand-written deltas, 2 epochs "
+        "(90 steps), lr 0.1"
+    )
+    assert [line.split() for line in lines[2:4]] == [["1", "0", "0", "0", "0"], ["2"] + ["0"] * 4]
+    assert lines[4] == "bit-identical: yes"
+    report = json.loads(run("compare", "digits-cnn", "--epochs", "1", "--json").stdout)
+    assert report["bit_identical"] is True and report["steps"] == 45
+    assert report["largest_relative_difference"] == 0.0
+
+
+def test_graph_trace_gradcheck_and_compile_take_the_classifiers() -> None:
+    graph = run("graph", "digits-cnn")
+    assert graph.returncode == 0 and '"im2col"' in graph.stdout.replace("label=", "")
+    trace = [" ".join(line.split()) for line in run("trace", "digits-cnn").stdout.splitlines()]
+    assert trace[0] == (
+        "digits-cnn: one training step (cross_entropy loss, seed 0), forward then backward"
+    )
+    assert "0 forward im2col X (32, 1, 8, 8) t0 (2048, 9) out[(n, i, j), (c, di, dj)] = " in (
+        " | ".join(trace)
+    )
+    assert any("backward crossentropy grad" in line for line in trace)
+    check = run("gradcheck", "digits-mlp")
+    assert check.returncode == 0, check.stdout
+    rows = [line.split() for line in check.stdout.splitlines()[2:]]
+    assert [row[0] for row in rows] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [row[-1] for row in rows] == ["ok"] * 4
+    assert " ".join(rows[0][1:6]) == "(64, 256) 100 of 16384"
+    program = run("compile", "digits-cnn")
+    assert program.returncode == 0, program.stderr
+    assert "# digits-cnn: the hand-written training (models/digits_cnn.py)" in program.stdout
+    for text in ("def im2col(", "def col2im(", "def fp(", "def bp(", "def manual_steps("):
+        assert text in program.stdout
+    assert "sliding_window_view(" in program.stdout.split("tl.compile writes")[1]
+
+
+def test_train_a_classifier_compiled_gives_the_same_numbers() -> None:
+    eager = run("train", "digits-mlp", "--epochs", "2", "--json")
+    compiled = run("train", "digits-mlp", "--epochs", "2", "--json", "--compile")
+    assert compiled.returncode == 0, compiled.stderr
+    a, b = json.loads(eager.stdout), json.loads(compiled.stdout)
+    assert a == b
+
+
+def test_plot_a_classifier_draws_loss_and_accuracy(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run("train", "digits-mlp", "--epochs", "2", "--plot", "curves.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "wrote loss and accuracy curves to curves.png\n"
+    import matplotlib.image
+
+    image = matplotlib.image.imread(tmp_path / "curves.png")
+    assert image.shape[1] > 2 * image.shape[0]  # two panels side by side
+
+
+def test_a_progress_bar_over_batches_on_a_terminal() -> None:
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "models", "train", "digits-mlp", "--epochs", "2"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=120,
+        )
+        assert process.returncode == 0
+        os.set_blocking(primary, False)
+        shown = os.read(primary, 65536).decode()
+        assert "digits-mlp" in shown and "/90" in shown and "batch" in shown
+        assert process.stdout.splitlines()[2].split()[0] == "1"  # the epochs, on stdout
+    finally:
+        os.close(primary)
+        os.close(secondary)
+
+
+def _labelled(tmp_path: Path, classes: int, outputs: int) -> Path:
+    """A CSV of 4 features and a label column of ``classes`` classes, and a network of
+    ``outputs`` outputs declared for it."""
+    rng = np.random.default_rng(0)
+    lines = ["f0,f1,f2,f3,label"]
+    for i in range(60):
+        label = i % classes
+        values = rng.standard_normal(4) + label
+        lines.append(",".join(f"{v:.4f}" for v in values) + f",{label}")
+    (tmp_path / "points.csv").write_text("\n".join(lines) + "\n")
+    path = tmp_path / "points.toml"
+    path.write_text(
+        f"""
+[[layers]]
+type = "Linear"
+in_features = 4
+out_features = {outputs}
+[training]
+loss = "cross_entropy"
+optimizer = "adam"
+lr = 0.05
+epochs = 30
+batch_size = 16
+[data]
+csv = "points.csv"
+labels = "label"
+test_fraction = 0.25
+"""
+    )
+    return path
+
+
+def test_a_classifier_declared_on_a_csv_of_labels(tmp_path: Path) -> None:
+    result = run("train", str(_labelled(tmp_path, 3, 3)))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("seed 0, 45 samples (and 15 to test)")
+    assert "Adam(lr=0.05)" in lines[0] and "batches of 16" in lines[0]
+    assert lines[-4].split() == ["0", "1", "2"]  # the confusion matrix's header, 3 classes
+    counts = [[int(v) for v in line.split()[1:]] for line in lines[-3:]]
+    assert [sum(row) for row in counts] == [5, 5, 5]  # a stratified test split
+
+
+def test_a_label_column_with_more_classes_than_outputs_is_one_line_and_status_2(
+    tmp_path: Path,
+) -> None:
+    result = run("train", str(_labelled(tmp_path, 11, 10)))
+    assert result.returncode == 2
+    assert error_line(result).endswith(
+        "points.toml: the labels 'label' hold 11 classes (0 to 10), but the last layer (Linear) "
+        "gives 10 output(s), one per class"
+    )
+    for bad, message in [
+        ('type = "Linear"', 'type = "Convolution"'),
+        ("in_features = 4", "in_features = 5"),
+    ]:
+        path = _labelled(tmp_path, 3, 3)
+        path.write_text(path.read_text().replace(bad, message, 1))
+        result = run("train", str(path))
+        assert result.returncode == 2
+        line = error_line(result)
+        assert "'Convolution'; accepted: Linear, Conv2d" in line or (
+            "layer 1 (Linear) has in_features 5, but the data has 4 input column(s)" in line
+        )

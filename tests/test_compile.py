@@ -143,6 +143,76 @@ def method_step() -> Setup:
     return trainer.step, trainer.model.parameters(), ()
 
 
+def convolution_step() -> Setup:
+    """Two convolutions (the second sends its gradient back through col2im), ReLU, max and
+    average pooling, flatten, cross-entropy on class indices, SGD with momentum."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, rng=rng),
+        nn.ReLU(),
+        nn.Conv2d(3, 4, 3, stride=2, padding=1, rng=rng),
+        nn.MaxPool2d(2),
+        nn.AvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 5, rng=rng),
+    )
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, labels = Tensor(rng.standard_normal((6, 1, 8, 8))), Tensor(rng.integers(0, 5, 6))
+
+    def step() -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, model.parameters(), ()
+
+
+def classifier_step() -> Setup:
+    """An MLP with softmax cross-entropy on class labels (a Tensor of whole floats)."""
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Linear(5, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    x, labels = Tensor(rng.standard_normal((7, 5))), Tensor(rng.integers(0, 3, 7).astype(float))
+    return step, model.parameters(), (x, labels)
+
+
+def conv_step() -> Setup:
+    """A small CNN: padded and strided convolutions, both poolings, Flatten, Dropout (in
+    evaluation mode), cross-entropy."""
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(3, 2, 2, stride=(1, 2), rng=rng),
+        nn.AvgPool2d((2, 1), stride=1),
+        nn.Flatten(),
+        nn.Dropout(0.5, rng=rng),  # in evaluation mode: the identity, which compiles
+        nn.Linear(2, 4, rng=rng),
+    ).eval()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(images: Tensor, labels: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = nn.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    images = Tensor(rng.standard_normal((5, 1, 6, 6)))
+    return step, model.parameters(), (images, Tensor(rng.integers(0, 4, 5).astype(float)))
+
+
 SETUPS = [
     xor_step,
     momentum_step,
@@ -151,6 +221,9 @@ SETUPS = [
     many_ops_step,
     float32_step,
     method_step,
+    classifier_step,
+    conv_step,
+    convolution_step,
 ]
 
 
@@ -394,6 +467,31 @@ def test_a_step_whose_program_changes_at_every_call_is_refused() -> None:
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))  # each ran eagerly
 
 
+def test_a_step_with_dropout_in_training_mode_is_refused() -> None:
+    # The mask is drawn afresh at every call: no one program replays it.
+    def setup() -> Setup:
+        rng = np.random.default_rng(6)
+        model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Dropout(0.5, rng=rng))
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x: Tensor) -> Tensor:
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, model.parameters(), (Tensor(np.ones((4, 3))),)
+
+    step, params, args = setup()
+    eager, eager_params, _ = setup()
+    compiled = tl.compile(step)
+    with pytest.raises(RuntimeError, match="different program at each"):
+        for _ in range(4):
+            assert bits(compiled(*args)) == bits(eager(*args))  # eagerly, until refused
+    assert not compiled.compiled
+
+
 def test_arguments_the_program_cannot_take_are_refused() -> None:
     step, _, (x, y) = xor_step()
     compiled = tl.compile(step)
@@ -569,3 +667,28 @@ def test_the_cli_refuses_in_one_line(capsys: Any, argv: list[str], message: str)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_names_of_fresh_values_are_the_same_at_every_recording() -> None:
+    # A cross-entropy step makes two fresh arrays that both want the name "loss" (the
+    # loss of each row, and the loss the step returns). Named in the order of a set of
+    # Vars (their ids), the two recordings would often name them differently, and the
+    # step would be refused as a program that changes; the returned value gets "loss".
+    rng = np.random.default_rng(0)
+    x, labels = Tensor(rng.random((8, 5))), Tensor(rng.integers(0, 3, 8))
+    for _ in range(12):
+        model = nn.Linear(5, 3, rng=rng)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        @tl.compile
+        def step(x: Tensor, y: Tensor) -> Tensor:
+            opt.zero_grad()  # noqa: B023 (each compiled step is used in its own iteration)
+            loss = nn.cross_entropy(model(x), y)  # noqa: B023
+            loss.backward()
+            opt.step()  # noqa: B023
+            return loss
+
+        for _ in range(3):
+            step(x, labels)
+        assert step.compiled
+        assert step.source.rstrip().endswith("return loss")

@@ -54,7 +54,7 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
 
 def test_the_doc_has_examples_of_every_command() -> None:
     commands = {shlex.split(command)[1] for command, _, _ in _examples()}
-    assert commands == {"train", "compare", "graph", "trace", "gradcheck", "compile"}
+    assert commands == {"train", "compare", "graph", "trace", "gradcheck", "compile", "explain"}
 
 
 def test_only_the_gradcheck_table_is_compared_without_its_numbers() -> None:

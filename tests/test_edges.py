@@ -70,6 +70,25 @@ EDGES: dict[str, tuple[Callable[[Tensor], Tensor], Any, Any, Any]] = {
         [nan, nan],
         np.zeros((2, 0)),
     ),
+    "maximum at a tie: half each": (lambda t: t.maximum(t * 1.0), [2.0], [2.0], [1.0]),
+    "maximum at a tie with a constant": (lambda t: t.maximum(1.0), [1.0], [1.0], [0.5]),
+    "maximum with a nan: the whole gradient": (lambda t: t.maximum(0.0), [nan], [nan], [1.0]),
+    "clip at its bounds: both included": (
+        lambda t: t.clip(-1.0, 1.0),
+        [-1.0, 1.0, 2.0],
+        [-1.0, 1.0, 1.0],
+        [1.0, 1.0, 0.0],
+    ),
+    "softmax at +-1000": (lambda t: t.softmax(), [1000.0, -1000.0], [1.0, 0.0], [0.0, 0.0]),
+    "log_softmax at +-1000": (
+        lambda t: t.log_softmax(),
+        [1000.0, -1000.0],
+        [0.0, -2000.0],
+        [-1.0, 1.0],
+    ),
+    "logsumexp of all -inf": (Tensor.logsumexp, [-inf, -inf], -inf, [nan, nan]),
+    "var of one element": (Tensor.var, [3.0], nan, [nan]),
+    "std of equal elements: slope 0": (Tensor.std, [2.0, 2.0], 0.0, [0.0, 0.0]),
 }
 
 

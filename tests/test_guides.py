@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_lite import Tensor
+from tinygrad_lite import Tensor, nn
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -210,6 +210,82 @@ def test_named_functions_exist_where_the_link_says(path: Path) -> None:
         )
 
 
+@cache
+def _spans(path: Path) -> dict[str, tuple[int, int]]:
+    """The first and last line of each function, class, method and module-level name that
+    a Python file defines, by dotted name (as ``_definitions`` names them)."""
+    spans: dict[str, tuple[int, int]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                spans[prefix + node.name] = (node.lineno, node.end_lineno or node.lineno)
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    spans[prefix + target.id] = (node.lineno, node.end_lineno or node.lineno)
+
+    visit(ast.parse(path.read_text()).body, "")
+    return spans
+
+
+LINE_RANGE = re.compile(r"#L(\d+)-L(\d+)$")
+
+
+def _line_ranges(path: Path) -> list[tuple[str, Path, str, tuple[int, int]]]:
+    """(link text, file, name, (first, last)) for each link to code with a line range."""
+    found = []
+    for text, target in LINK.findall(_prose(path.read_text())):
+        lines = LINE_RANGE.search(target)
+        file_part = target.partition("#")[0]
+        if lines and file_part.endswith(".py"):
+            source = (path.parent / file_part).resolve()
+            (span,) = CODE.findall(text)
+            name = span.removesuffix("()").split("(")[0]
+            name = name.removeprefix("tl.").removeprefix(source.stem + ".")
+            found.append((text, source, name, (int(lines.group(1)), int(lines.group(2)))))
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_page_id)
+def test_line_ranges_are_those_of_the_named_code(path: Path) -> None:
+    # A link such as [`_gradients`](../tinygrad_lite/engine.py#L62-L85) must point at the
+    # lines where that function is, from its def to its last line: edit the code, and this
+    # test says which numbers to write instead.
+    for text, source, name, lines in _line_ranges(path):
+        where = _spans(source).get(name)
+        assert where == lines, (
+            f"{path.name}: [{text}] says lines {lines[0]}-{lines[1]} of "
+            f"{source.relative_to(ROOT)}, where {name} is at "
+            f"{'no line' if where is None else f'#L{where[0]}-L{where[1]}'}"
+        )
+
+
+def test_internals_gives_a_reading_order_with_line_ranges() -> None:
+    ranges = _line_ranges(DOCS / "internals.md")
+    assert len(ranges) >= 10, "internals.md: the reading order links each step to its lines"
+    files = {source.name for _, source, _, _ in ranges}
+    assert {"tensor.py", "function.py", "engine.py"} <= files
+
+
+def test_the_line_range_check_catches_a_stale_range() -> None:
+    engine = ROOT / "tinygrad_lite" / "engine.py"
+    first, last = _spans(engine)["_gradients"]
+    assert last > first
+    assert _spans(engine)["_gradients"] != (first + 1, last + 1)
+
+
+def test_no_text_block_stands_in_for_a_table_of_code() -> None:
+    # A file-and-function reference belongs in a Markdown table with links, which the link
+    # tests read; inside a ```text block nothing would check it.
+    for path in PAGES:
+        for line, _, body in _blocks(path.read_text()):
+            stale = [text for text in body if re.search(r"\b\w+\.py: \w", text)]
+            assert not stale, f"{path.name}:{line}: {stale[0].strip()} (use a table with links)"
+
+
 def test_internals_follows_the_code_through_every_core_file() -> None:
     named = _named_code(DOCS / "internals.md")
     files = {str(source.relative_to(ROOT / "tinygrad_lite")) for _, source, _ in named}
@@ -256,6 +332,8 @@ def test_every_page_is_linked_from_the_index_and_in_the_site() -> None:
 # the graph, the backward pass itself, in-place changes (counted, never recorded) and
 # constructors. Everything else public must be in docs/ops.md.
 NOT_OPS = {
+    "argmax": "indices",
+    "argmin": "indices",
     "data": "attribute",
     "grad": "attribute",
     "requires_grad": "attribute",
@@ -316,13 +394,16 @@ def _reference_rows() -> list[list[str]]:
     return rows
 
 
-def _documented() -> set[str]:
+def _documented(prefix: str = "t") -> set[str]:
     """Method names in the first column of the op tables (``t.sum(axis=None)`` gives sum,
-    ``t.T`` gives T) and special methods anywhere in a row (``__radd__``)."""
+    ``t.T`` gives T) and special methods anywhere in a row (``__radd__``); with
+    ``prefix="nn"``, the functions of nn instead (``nn.cross_entropy(x, y)``)."""
     names = set()
     for cells in _reference_rows():
         for span in CODE.findall(cells[0]):
-            names.update(re.findall(r"^\w+\.(\w+)", span))
+            names.update(re.findall(rf"^{prefix}\.(\w+)", span))
+        if prefix != "t":
+            continue
         for cell in cells:
             names.update(re.findall(r"`(__\w+__)`", cell))
     return names
@@ -341,6 +422,8 @@ def test_ops_reference_names_every_operator_and_reflected_form() -> None:
 def test_ops_reference_documents_only_what_exists() -> None:
     gone = sorted(n for n in _documented() if not hasattr(Tensor, n))
     assert not gone, f"docs/ops.md documents Tensor.{gone}, which Tensor no longer has"
+    gone = sorted(n for n in _documented("nn") if not hasattr(nn, n))
+    assert not gone, f"docs/ops.md documents nn.{gone}, which nn no longer has"
 
 
 def test_the_exclusions_are_not_differentiable() -> None:

@@ -36,19 +36,22 @@ RANKS = {
     "tinygrad_lite.ops.elementwise": 2,
     "tinygrad_lite.ops.movement": 2,
     "tinygrad_lite.ops.matmul": 2,
-    "tinygrad_lite.ops.losses": 3,
+    "tinygrad_lite.ops.conv": 2,
     "tinygrad_lite.ops.reductions": 3,
-    "tinygrad_lite.ops": 4,
-    "tinygrad_lite.tensor": 5,
-    "tinygrad_lite.forward_ad": 6,
-    "tinygrad_lite.data": 6,
-    "tinygrad_lite.autograd": 7,
-    "tinygrad_lite.func": 8,
+    "tinygrad_lite.ops.losses": 4,
+    "tinygrad_lite.ops": 5,
+    "tinygrad_lite.tensor": 6,
+    "tinygrad_lite.forward_ad": 7,
+    "tinygrad_lite.data": 7,
+    "tinygrad_lite.hooks": 7,
+    "tinygrad_lite.autograd": 8,
+    "tinygrad_lite.func": 9,
     # nn and optim
     "tinygrad_lite.nn.init": 0,
     "tinygrad_lite.nn.utils": 0,
     "tinygrad_lite.nn.module": 1,
     "tinygrad_lite.nn.losses": 1,
+    "tinygrad_lite.nn.functional": 1,
     "tinygrad_lite.nn.serialization": 1,
     "tinygrad_lite.optim.optimizers": 1,
     "tinygrad_lite.optim.lr_scheduler": 2,
@@ -61,8 +64,14 @@ RANKS = {
     "tinygrad_lite.tools.testing": 0,
     "tinygrad_lite.tools.trace": 1,
     "tinygrad_lite.tools.anomaly": 1,
-    "tinygrad_lite.tools.viz": 1,
-    "tinygrad_lite.tools": 2,
+    "tinygrad_lite.tools.explain.layout": 0,
+    "tinygrad_lite.tools.explain.page": 0,
+    "tinygrad_lite.tools.explain.record": 1,
+    "tinygrad_lite.tools.explain.steps": 2,
+    "tinygrad_lite.tools.explain.views": 3,
+    "tinygrad_lite.tools.explain": 4,
+    "tinygrad_lite.tools.viz": 5,
+    "tinygrad_lite.tools": 6,
     # the compiler, in the order a recording goes
     "tinygrad_lite.compile.traced": 0,
     "tinygrad_lite.compile.tape": 1,
@@ -72,11 +81,18 @@ RANKS = {
     "tinygrad_lite.compile.step": 5,
     "tinygrad_lite.compile": 6,
     # the command line
-    "models.cli.config": 0,
-    "models.cli.jobs": 1,
-    "models.cli.cli": 2,
-    "models.cli": 3,
-    "models.__main__": 4,
+    "models.cli.checks": 0,
+    "models.cli.network": 1,
+    "models.cli.dataset": 1,
+    "models.cli.comparison": 0,
+    "models.cli.gradients": 0,
+    "models.cli.config": 2,
+    "models.cli.jobs": 3,
+    "models.cli.report": 4,
+    "models.cli.explain": 4,
+    "models.cli.cli": 5,
+    "models.cli": 6,
+    "models.__main__": 7,
 }
 
 
@@ -103,6 +119,12 @@ def _band(module: str) -> int:
     if folder in ("tools", "compile"):
         return BANDS.index(folder)
     return BANDS.index("core")  # a file at the top of the package, or ops/
+
+
+# The one loop, inside the core: tensor.py's methods apply Functions, and Function.apply
+# makes the Tensor it returns (function.py imports the module tensor, and uses it only
+# when an op runs).
+CORE_LOOP = {("tinygrad_lite.function", "tinygrad_lite.tensor")}
 
 
 def _layer(module: str) -> tuple[int, int]:
@@ -158,6 +180,8 @@ def _upward_imports(module: str, source: str) -> list[str]:
         elif module.startswith("tinygrad_lite") and target == "tinygrad_lite":
             if module != "tinygrad_lite":
                 wrong.append(f"{where}, the package root")
+        elif (module, target) in CORE_LOOP:
+            continue
         elif _layer(target) >= _layer(module) and not (
             module.startswith("models") and target == "tinygrad_lite"
         ):
@@ -189,6 +213,82 @@ def test_every_module_of_the_package_and_the_cli_has_a_rank() -> None:
         module = _module_name(path)
         if module != "tinygrad_lite" and _band(module) != BANDS.index("networks"):
             assert module in RANKS, f"{path.relative_to(ROOT)}: add {module} to RANKS"
+
+
+def test_a_planted_upward_import_fails() -> None:
+    # The check is only worth something if it catches what it is for.
+    engine = (PACKAGE / "engine.py").read_text()
+    for planted in (
+        "from tinygrad_lite.compile.traced import Traced\n",  # the core naming the compiler
+        "from tinygrad_lite.tools import trace\n",  # the core naming the tools
+        "import tinygrad_lite.nn\n",  # the core naming nn
+        "from tinygrad_lite import ops\n",  # below engine in name only: ops is above it
+        "from models.cli import jobs\n",  # the framework naming the command line
+    ):
+        assert _upward_imports("tinygrad_lite.engine", planted + engine), planted
+    assert _upward_imports("tinygrad_lite.nn.layers", "from tinygrad_lite.optim import SGD\n")
+    assert _upward_imports("tinygrad_lite.tools.viz", "from tinygrad_lite.compile import tape\n")
+    assert _upward_imports("models.sgd", "from models.cli import config\n")
+    assert not _upward_imports("tinygrad_lite.engine", engine)
+
+
+# Names of the core that code above it may import: the public ones, and the hooks. The
+# core's private names are its own (see tinygrad_lite/hooks.py).
+ABOVE_THE_CORE = ("nn/optim", "tools", "compile")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SOURCES if BANDS[_band(_module_name(p))] in ABOVE_THE_CORE],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_code_above_the_core_imports_only_its_public_names(path: Path) -> None:
+    for node in _runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tinygrad_lite"):
+            target = node.module or ""
+            if _band(target) != BANDS.index("core"):
+                continue
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            assert not private, (
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {private} from {target}: "
+                f"code above the core uses its public names and tinygrad_lite.hooks"
+            )
+
+
+def _names_defined_above_the_core() -> set[str]:
+    """The classes defined above the core (those the core defines too, such as nn's
+    Sigmoid beside the op Sigmoid, left out)."""
+    above, core = set(), set()
+    for path in SOURCES:
+        band = BANDS[_band(_module_name(path))]
+        tree = ast.parse(path.read_text())
+        classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        if band in ABOVE_THE_CORE:
+            above |= classes
+        elif band == "core":
+            core |= classes
+    return above - core
+
+
+def test_the_core_names_nothing_above_it_not_even_in_a_comment() -> None:
+    # A reader of the core learns the core: a layer above it is never named there (not in
+    # a comment, not in an isinstance check); it plugs in through the hooks instead.
+    classes = _names_defined_above_the_core()
+    assert {"Traced", "Tape", "Linear", "SGD", "Trace"} <= classes
+    higher = re.compile(
+        r"\b(?:tl|tinygrad_lite)\.(?:nn|optim|tools|compile|trace|detect_anomaly|viz|"
+        r"gradcheck|gradgradcheck|testing|save|load)\b|\bmodels\b|\b(?:"
+        + "|".join(sorted(classes))
+        + r")\b"
+    )
+    for path in SOURCES:
+        if _band(_module_name(path)) == BANDS.index("core"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                found = higher.search(line)
+                assert not found, (
+                    f"{path.relative_to(ROOT)}:{number} names {found.group(0)}, from a layer "
+                    f"above the core: {line.strip()}"
+                )
 
 
 def _tool(name: str) -> str:

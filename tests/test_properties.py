@@ -8,7 +8,9 @@ shapes, and then whole random graphs built from the table, and check the gradien
 (``tl.gradcheck``) and the second derivative (``tl.gradgradcheck``) of each.
 
 Non-smooth ops are checked away from their kinks and ties, which their domains ensure:
-relu and abs see no element within 0.1 of zero, max sees no two elements within 0.01.
+relu, abs and clip see no element within 0.1 of their kinks, max, min and max_pool2d no
+two elements within 0.01, maximum no tie (its second operand is within 0.05 of zero, the
+first at least 0.1 from it), std no slice without a spread.
 ``test_the_table_lists_every_differentiable_method`` keeps the table complete.
 """
 
@@ -29,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_lite as tl
-from tinygrad_lite import Tensor, testing
+from tinygrad_lite import Tensor, nn, testing
 
 MAX_SIDE = 3  # 3-d shapes of up to 27 elements: every Jacobian entry is checked
 
@@ -38,9 +40,8 @@ MAX_SIDE = 3  # 3-d shapes of up to 27 elements: every Jacobian entry is checked
 TOLERANCE = {"atol": 1e-6, "rtol": 1e-5}
 
 # These tests are the heart of the suite, so each runs EXAMPLES_FACTOR times the examples
-# of the hypothesis profile (tests/conftest.py): 120 with "ci", 80 with "dev". Measured on
-# the 2-core machine, the whole file takes about 62 s of CPU with "ci" and 39 s with "dev"
-# ("thorough": 1000 examples each, about 10 minutes).
+# of the hypothesis profile (tests/conftest.py): 120 with "ci", 80 with "dev" (the file's
+# running time: docs/design.md, "The property tests").
 EXAMPLES_FACTOR = 2
 PROPERTY_SETTINGS = settings(max_examples=EXAMPLES_FACTOR * settings.default.max_examples)
 
@@ -50,6 +51,10 @@ DOMAINS: dict[str, dict[str, Any]] = {
     "positive": {"domain": "positive"},  # log, sqrt, the base of pow
     "nonzero": {"domain": "nonzero"},  # a divisor; relu and abs, away from the kink
     "distinct": {"domain": "real", "distinct": True},  # max, without ties
+    # maximum's second operand, against a "nonzero" first one: never a tie
+    "small": {"domain": "real", "min_value": -0.05, "max_value": 0.05},
+    # var and std: no two elements alike, so a spread of at least two is never 0
+    "spread": {"domain": "real", "distinct": True},
 }
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -70,7 +75,13 @@ class Op:
     - "reduction": one tensor, a random axis argument and keepdim;
     - "matmul": two operands of shapes that matmul accepts (a constant first operand
       for the reflected form);
-    - "shape": one tensor and parameters drawn for its shape by ``params``.
+    - "shape": one tensor and parameters drawn for its shape by ``params``;
+    - "image": conv2d and the poolings: an image (N, C, H, W), and for conv2d a weight and a
+      bias, with kernel, stride and padding drawn to fit;
+    - "classes": the classification losses: logits (N, C) and N class indices.
+
+    A row's ``name`` is a public attribute of Tensor, or a function (``tl.where``,
+    ``nn.conv2d``) when it holds a dot.
     """
 
     id: str
@@ -132,6 +143,46 @@ def _reduction_params(draw: Draw, shape: Shape) -> dict[str, Any]:
     return {"axis": draw(testing.axes(len(shape))), "keepdim": draw(st.booleans())}
 
 
+def _one_axis_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    ndim = max(len(shape), 1)  # a 0-d tensor takes axis 0 or -1
+    return {"axis": draw(st.integers(-ndim, ndim - 1))}
+
+
+def _spread_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    # correction 1 over a single element divides by 0: it takes correction 0 there
+    axis = draw(testing.axes(len(shape)))
+    count = math.prod(shape[a] for a in _axes_of(axis, len(shape)))
+    correction = draw(st.sampled_from([0, 1])) if count >= 2 else 0
+    return {"axis": axis, "keepdim": draw(st.booleans()), "correction": correction}
+
+
+def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+    """An axis argument as the tuple of axes it names."""
+    if axis is None:
+        return tuple(range(ndim))
+    return axis if isinstance(axis, tuple) else (axis,)
+
+
+def _flatten_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    ndim = max(len(shape), 1)
+    start = draw(st.integers(0, ndim - 1))
+    end = draw(st.integers(start, ndim - 1))
+    negative = draw(st.booleans())
+    return {"start_dim": start, "end_dim": end - ndim if negative else end}
+
+
+def _squeeze_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    return {"axis": draw(st.one_of(st.none(), testing.axes(max(len(shape), 1))))}
+
+
+def _unsqueeze_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    return {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+def _stack_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    return {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
 def _int_exponent(draw: Draw, shape: Shape) -> dict[str, Any]:
     return {"n": draw(st.integers(-3, 4))}
 
@@ -155,6 +206,9 @@ OPS = [
     Op("relu", "relu", lambda x: x.relu(), ("nonzero",)),
     Op("abs", "abs", lambda x: x.abs(), ("nonzero",)),
     Op("x**n", "__pow__", lambda x, n: x**n, ("nonzero",), params=_int_exponent),
+    Op("clip", "clip", lambda x: x.clip(0.0, 5.0), ("nonzero",)),  # (away from the kink at 0)
+    Op("clamp", "clamp", lambda x: x.clamp(max=0.0), ("nonzero",)),
+    Op("dropout", "nn.dropout", lambda x: nn.dropout(x, 0.5, rng=np.random.default_rng(0))),
     # elementwise, two operands that broadcast
     Op("add", "add", lambda x, y: x.add(y), ("real", "real"), "binary"),
     Op("x+y", "__add__", operator.add, ("real", "real"), "binary"),
@@ -166,6 +220,9 @@ OPS = [
     Op("x/y", "__truediv__", operator.truediv, ("real", "nonzero"), "binary"),
     Op("pow", "pow", lambda x, y: x.pow(y), ("positive", "real"), "binary"),
     Op("x**y", "__pow__", operator.pow, ("positive", "real"), "binary"),
+    Op("maximum", "maximum", lambda x, y: x.maximum(y), ("nonzero", "small"), "binary"),
+    Op("minimum", "minimum", lambda x, y: x.minimum(y), ("nonzero", "small"), "binary"),
+    Op("where", "tl.where", lambda x, y: tl.where(x.data > 0, x, y), ("nonzero", "real"), "binary"),
     # reflected: a constant on the left
     Op("c+x", "__radd__", operator.add, ("real", "real"), "reflected"),
     Op("c-x", "__rsub__", operator.sub, ("real", "real"), "reflected"),
@@ -187,6 +244,34 @@ OPS = [
         ("distinct",),
         kind="reduction",
         params=_reduction_params,
+    ),
+    Op(
+        "min",
+        "min",
+        lambda x, **p: x.min(**p),
+        ("distinct",),
+        kind="reduction",
+        params=_reduction_params,
+    ),
+    Op("var", "var", lambda x, **p: x.var(**p), ("spread",), "reduction", _spread_params),
+    Op("std", "std", lambda x, **p: x.std(**p), ("spread",), "reduction", _spread_params),
+    Op(
+        "logsumexp",
+        "logsumexp",
+        lambda x, **p: x.logsumexp(**p),
+        kind="reduction",
+        params=_reduction_params,
+    ),
+    # along one axis
+    Op(
+        "softmax", "softmax", lambda x, axis: x.softmax(axis), kind="shape", params=_one_axis_params
+    ),
+    Op(
+        "log_softmax",
+        "log_softmax",
+        lambda x, axis: x.log_softmax(axis),
+        kind="shape",
+        params=_one_axis_params,
     ),
     # shape and movement
     Op(
@@ -216,11 +301,59 @@ OPS = [
     Op("expand", "expand", lambda x, shape: x.expand(*shape), kind="shape", params=_expand_params),
     Op("x[i]", "__getitem__", lambda x, index: x[index], kind="shape", params=_index_params),
     Op("iter", "__iter__", _iterate, kind="shape", min_dims=1),
+    Op("flatten", "flatten", lambda x, **p: x.flatten(**p), kind="shape", params=_flatten_params),
+    Op("squeeze", "squeeze", lambda x, **p: x.squeeze(**p), kind="shape", params=_squeeze_params),
+    Op(
+        "unsqueeze",
+        "unsqueeze",
+        lambda x, **p: x.unsqueeze(**p),
+        kind="shape",
+        params=_unsqueeze_params,
+    ),
+    Op(
+        "cat",
+        "tl.cat",
+        lambda x, axis: tl.cat([x, x.exp()], axis),
+        kind="shape",
+        params=_one_axis_params,
+        min_dims=1,
+    ),
+    Op(
+        "stack",
+        "tl.stack",
+        lambda x, axis: tl.stack([x, x * x], axis),
+        kind="shape",
+        params=_stack_params,
+    ),
+    # images and classes
+    Op(
+        "conv2d",
+        "nn.conv2d",
+        lambda x, w, b, **p: nn.conv2d(x, w, b, **p),
+        ("real", "real", "real"),
+        "image",
+    ),
+    Op("max_pool2d", "nn.max_pool2d", lambda x, **p: nn.max_pool2d(x, **p), ("distinct",), "image"),
+    Op("avg_pool2d", "nn.avg_pool2d", lambda x, **p: nn.avg_pool2d(x, **p), kind="image"),
+    Op(
+        "cross_entropy",
+        "nn.cross_entropy",
+        lambda x, target, **p: nn.cross_entropy(x, target, **p),
+        kind="classes",
+    ),
+    Op(
+        "nll_loss",
+        "nn.nll_loss",
+        lambda x, target, **p: nn.nll_loss(x, target, **p),
+        kind="classes",
+    ),
 ]
 
 # Public attributes of Tensor that are not differentiable ops, and why.
 NOT_DIFFERENTIABLE = {
     "__init__": "the constructor",
+    "argmax": "indices",
+    "argmin": "indices",
     "__array__": "hands the data to numpy",
     "__bool__": "a Python bool",
     "__float__": "a Python float",
@@ -264,7 +397,11 @@ def _public_attributes(cls: type) -> set[str]:
 
 def test_the_table_lists_every_differentiable_method() -> None:
     public = _public_attributes(Tensor)
-    tabled = {op.name for op in OPS}
+    functions = [op.name for op in OPS if "." in op.name]
+    tabled = {op.name for op in OPS} - set(functions)
+    for name in functions:
+        module, attribute = name.split(".")
+        assert callable(getattr({"tl": tl, "nn": nn}[module], attribute, None)), name
     missing = public - tabled - set(NOT_DIFFERENTIABLE)
     assert not missing, (
         f"Tensor has public attributes that neither the op table (OPS) nor "
@@ -316,7 +453,15 @@ def _describe(value: Any) -> str:
 def _case(draw: Draw, op: Op) -> Case:
     """A random case for ``op``: its operands (checked or constant) and its parameters."""
     operands: list[Any]
-    if op.kind in ("unary", "reduction", "shape"):
+    params: dict[str, Any] = {}
+    if op.kind == "image":
+        operands, params = _image_case(draw, op)
+    elif op.kind == "classes":
+        n, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        labels = draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n))
+        operands = [_tensor(draw, (n, classes), "real"), np.array(labels)]
+        params = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    elif op.kind in ("unary", "reduction", "shape"):
         min_side = 1 if op.kind == "reduction" or op.name == "__iter__" else 0
         shape = draw(testing.shapes(min_dims=op.min_dims, min_side=min_side, max_side=MAX_SIDE))
         operands = [_tensor(draw, shape, op.domains[0])]
@@ -348,7 +493,8 @@ def _case(draw: Draw, op: Op) -> Case:
                 _tensor(draw, shape, domain, requires_grad)
                 for shape, domain, requires_grad in zip(shapes, op.domains, checked)
             ]
-    params = op.params(draw, operands[0].shape) if op.params else {}
+    if op.params:
+        params = op.params(draw, operands[0].shape)
     checked_positions = [
         i for i, a in enumerate(operands) if isinstance(a, Tensor) and a.requires_grad
     ]
@@ -361,6 +507,28 @@ def _case(draw: Draw, op: Op) -> Case:
 
     text = f"{op.id}({', '.join(_describe(a) for a in operands)}, **{params!r})"
     return Case(f, [operands[i] for i in checked_positions], text)
+
+
+def _image_case(draw: Draw, op: Op) -> tuple[list[Any], dict[str, Any]]:
+    """An image (N, C, H, W), and for conv2d a weight and a bias (or None), with a kernel,
+    a stride and a padding that fit; each Tensor checked or constant."""
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1))) if op.id == "conv2d" else (0, 0)
+    kernel = (draw(st.integers(1, h + 2 * padding[0])), draw(st.integers(1, w + 2 * padding[1])))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    if op.id != "conv2d":
+        return [_tensor(draw, (n, c, h, w), op.domains[0])], {
+            "kernel_size": kernel,
+            "stride": stride,
+        }
+    out_channels = draw(st.integers(1, 2))
+    weight = _tensor(draw, (out_channels, c, *kernel), "real", requires_grad=draw(st.booleans()))
+    bias = draw(st.one_of(st.none(), testing.tensors((out_channels,))))
+    # the image is data (a first layer) or a layer's input; something is always checked
+    x_checked = draw(st.booleans()) or not weight.requires_grad and bias is None
+    x = _tensor(draw, (n, c, h, w), op.domains[0], requires_grad=x_checked)
+    return [x, weight, bias], {"stride": stride, "padding": padding}
 
 
 def cases(op: Op) -> st.SearchStrategy[Case]:
@@ -415,6 +583,8 @@ def _matmul_fits(a: Shape, b: Shape) -> bool:
 
 def _operand_choices(op: Op, shapes: list[Shape]) -> list[tuple[int, ...]]:
     """The nodes (by index) that ``op`` can take as its Tensor operands."""
+    if op.kind in ("image", "classes"):
+        return []  # their operands have shapes of their own: checked alone above
     singles = [(i,) for i, s in enumerate(shapes) if len(s) >= op.min_dims]
     if op.name == "__iter__":
         singles = [(i,) for (i,) in singles if shapes[i][0] > 0]
@@ -515,6 +685,12 @@ def _graph(draw: Draw, min_steps: int, max_steps: int) -> Graph:
                 assume(np.all(np.abs(nodes[a].data) >= GRAPH_MARGIN))
             if isinstance(a, int) and domain == "distinct":
                 assume(_unique_maximum(nodes[a].data, params.get("axis")))
+            if isinstance(a, int) and domain == "small":  # kept apart from the first operand
+                assume(np.all(np.abs(nodes[first].data - nodes[a].data) >= GRAPH_MARGIN))
+            if isinstance(a, int) and domain == "spread":  # (of two elements or more)
+                x = nodes[a].data
+                if math.prod(x.shape[i] for i in _axes_of(params["axis"], x.ndim)) >= 2:
+                    assume(np.all(x.var(axis=params["axis"]) >= GRAPH_MARGIN**2))
         with tl.no_grad():
             value = step.apply(nodes)
         assume(value.size > 0 and np.all(np.abs(value.data) <= GRAPH_BOUND))

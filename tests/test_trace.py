@@ -144,3 +144,15 @@ def test_names_follow_each_ops_rule() -> None:
     np.testing.assert_array_equal(backward.values["dpred"], -(target.data - pred.data))
     dot = tl.viz.to_dot(tl.nn.sse_loss(pred, target))
     assert '[label="pred"];' in dot and '[label="target"];' in dot
+
+
+def test_a_rule_written_elementwise_is_shown_too() -> None:
+    # Im2col states its rule for each element, out[(n, i, j), (c, di, dj)] = ...: the trace
+    # shows it as it shows out = ... (it was left blank).
+    image = tl.Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    with tl.trace() as tr:
+        tl.nn.max_pool2d(image, 2).sum().backward()
+    im2col = [r for r in tr if r.op == "im2col"]
+    assert [r.phase for r in im2col] == ["forward", "backward"]
+    assert im2col[0].rule.startswith("out[(n, i, j), (c, di, dj)] = xp[n, c, ")
+    assert im2col[1].rule == "dx = col2im(grad)"

@@ -24,7 +24,7 @@ from tinygrad_lite.function import Function
 from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.nn import init
 from tinygrad_lite.nn.serialization import load, save
-from tinygrad_lite.tensor import Tensor
+from tinygrad_lite.tensor import Tensor, cat, stack, where
 from tinygrad_lite.tools import viz
 from tinygrad_lite.tools.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.tools.gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
@@ -40,6 +40,7 @@ __all__ = [
     "GradcheckWarning",
     "Tensor",
     "Trace",
+    "cat",
     "compile",
     "data",
     "detect_anomaly",
@@ -60,11 +61,13 @@ __all__ = [
     "no_grad",
     "optim",
     "save",
+    "stack",
     "testing",
     "trace",
     "value_and_grad",
     "vjp",
     "viz",
+    "where",
 ]
 
 

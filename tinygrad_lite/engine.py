@@ -1,10 +1,16 @@
 """The backward pass: walk the graph from the output back to the leaves.
 
 A Tensor made by an op remembers the op (``t._ctx``, a Function node) and the node
-remembers its input Tensors. ``backward`` orders the Tensors so that each comes after
-everything it was computed from, then visits them from the output back: it asks each
-node's rule for the gradients of its inputs, checks them, and adds them up per Tensor.
-Only this module adds gradients; the rules just return them.
+remembers its input Tensors. ``backward`` visits the Tensors from the output back, each
+only once every Tensor computed from it has been visited, so that its gradient is complete:
+it asks the node's rule for the gradients of the inputs and adds them up per Tensor. Only
+this module adds gradients; the rules just return them.
+
+The textbook walk sorts the graph first (``graph``, a topological order) and then visits it
+reversed. This one needs no sort: the Tensors to visit wait in a heap, the one whose node
+was made last on top, and nodes are numbered in the order they were made (``Function.seq``),
+so every Tensor computed from it is already done when a Tensor comes off (docs/internals.md
+shows both, and a test holds them to the same gradients). ``graph`` serves the pictures.
 """
 
 from __future__ import annotations
@@ -69,10 +75,6 @@ def backward(
     when forward mode watches (a dual level is active): then the rules run on Tensors,
     recording nothing, so that the levels see their ops and give the gradients tangents
     (forward over reverse, as in ``tl.hessian``).
-
-    The Tensors to visit wait in a heap, the one whose node was made last on top (the
-    highest sequence number, see ``Function``): every Tensor computed from it was made
-    after it and has been visited already, so its gradient is complete when it comes off.
     """
     if root._ctx is None:
         return [(root, grad)]
@@ -88,55 +90,59 @@ def backward(
 
 
 def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> dict[Tensor, Any]:
-    """The walk of ``backward``: the gradient of each leaf behind ``root``, by Tensor."""
+    """The walk: the gradient of each leaf behind ``root``, by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
-    waiting = [(-root._ctx.seq, root)]  # sequence numbers are unique: Tensors never compared
+    waiting = [(-root._ctx.seq, root)]  # a heap: the node made last on top
     while waiting:
-        t = heappop(waiting)[1]
+        t = heappop(waiting)[1]  # every Tensor computed from t is done: its grad is complete
         fn = t._ctx
-        inputs = fn.inputs
-        if inputs is None:
-            raise RuntimeError(FREED)
-        seq = fn.seq
-        for x in inputs:
-            if x._version > seq:  # changed in place after fn was made (see Function)
-                raise _changed_in_place(fn, x)
-        grad = grads.pop(t)
-        if tensors:
-            input_grads = fn.backward(grad, *inputs, t)
-        else:
-            input_grads = fn.backward(grad, *[x.data for x in inputs], t.data)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if len(input_grads) != len(inputs):
-            raise RuntimeError(
-                f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
-                f"{len(inputs)} input(s); it must return one per input (None where there "
-                f"is none)"
-            )
-        if _mode.observers:
-            for observer in _mode.observers:
-                observer.backward(fn, grad, input_grads)
-        for x, dx in zip(inputs, input_grads):
+        input_grads = _run_rule(fn, grads.pop(t), t, tensors)
+        for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
-            # getattr: a rule that returns a number or a list gets this message too.
             if getattr(dx, "shape", None) != x.data.shape:
-                raise RuntimeError(
-                    f"{fn.name}: backward returned {_describe(dx)} for an input of "
-                    f"shape {x.data.shape}; each gradient must be an array (a Tensor "
-                    f"under create_graph) of its input's shape, or None"
-                )
+                raise _wrong_shape(fn, x, dx)
             if x in grads:
-                grads[x] = grads[x] + dx
+                grads[x] = grads[x] + dx  # x was used more than once: its gradients add up
             else:
                 grads[x] = dx
                 if x._ctx is not None:  # a leaf has nothing to visit
-                    heappush(waiting, (-x._ctx.seq, x))
+                    heappush(waiting, (-x._ctx.seq, x))  # (seqs are unique: no ties)
         if not retain_graph:
             fn.inputs = None  # frees the graph behind t as soon as it is used
-    # Every Tensor that was visited was popped above: what is left are the leaves.
-    return grads
+    return grads  # every Tensor visited was popped: what is left are the leaves
+
+
+def _run_rule(fn: Any, grad: Any, out: Tensor, tensors: bool) -> tuple[Any, ...]:
+    """The gradients of ``fn``'s inputs, one per input, from its backward rule.
+
+    First the inputs ``fn`` saved are checked: still there (not freed) and unchanged (an
+    input changed in place since has a version later than the node, see the clock). The
+    rule runs on their arrays, or on the Tensors themselves (to be recorded, or watched by
+    forward mode); the observers see the step.
+    """
+    inputs = fn.inputs
+    if inputs is None:
+        raise RuntimeError(FREED)
+    for x in inputs:
+        if x._version > fn.seq:
+            raise _changed_in_place(fn, x)
+    if tensors:
+        input_grads = fn.backward(grad, *inputs, out)
+    else:
+        input_grads = fn.backward(grad, *[x.data for x in inputs], out.data)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(inputs):
+        raise RuntimeError(
+            f"{fn.name}: backward returned {len(input_grads)} gradient(s) for "
+            f"{len(inputs)} input(s); it must return one per input (None where there "
+            f"is none)"
+        )
+    if _mode.observers:
+        for observer in _mode.observers:
+            observer.backward(fn, grad, input_grads)
+    return input_grads
 
 
 def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
@@ -158,7 +164,7 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
             or not g.flags.writeable
             or id(g) in handed_out
         ):
-            g = np.array(g, subok=True)  # (tl.compile's Traced arrays stay Traced)
+            g = np.array(g, subok=True)  # (a KeptArray stays one)
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned
@@ -174,7 +180,14 @@ def _changed_in_place(fn: Any, x: Tensor) -> RuntimeError:
     )
 
 
-def _describe(dx: Any) -> str:
+def _wrong_shape(fn: Any, x: Tensor, dx: Any) -> RuntimeError:
+    """The error for a rule that returned ``dx``, not of its input ``x``'s shape (or not an
+    array: a number or a list gets this message too)."""
     if hasattr(dx, "shape"):
-        return f"a gradient of shape {tuple(dx.shape)}"
-    return f"a {type(dx).__name__} ({dx!r:.40}) instead of an array"
+        what = f"a gradient of shape {tuple(dx.shape)}"
+    else:
+        what = f"a {type(dx).__name__} ({dx!r:.40}) instead of an array"
+    return RuntimeError(
+        f"{fn.name}: backward returned {what} for an input of shape {x.data.shape}; each "
+        f"gradient must be an array (a Tensor under create_graph) of its input's shape, or None"
+    )

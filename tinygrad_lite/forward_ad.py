@@ -235,7 +235,7 @@ def alias(t: Tensor, levels: tuple[dual_level, ...]) -> Tensor:
     Reshape's jvp for the tangents. Otherwise a copy of the data.
     """
     if not (t.requires_grad and _mode.enabled) and not any(t in lv.tangents for lv in levels):
-        return Tensor._from_op(np.array(t.data, subok=True))  # (Traced arrays stay Traced)
+        return Tensor._from_op(np.array(t.data, subok=True))  # (a KeptArray stays one)
     saved = _mode.levels, _mode.observers
     _mode.levels = _mode.observers = levels
     try:

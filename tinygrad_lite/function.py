@@ -4,7 +4,7 @@ Every primitive in ``ops/`` is a Function, and so is any op a user adds:
 
 >>> import numpy as np
 >>> import tinygrad_lite as tl
->>> from tinygrad_lite.function import run
+>>> from tinygrad_lite.function import apply_to
 >>> from tinygrad_lite.ops import Sigmoid
 >>> class Softplus(tl.Function):
 ...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)
@@ -15,11 +15,11 @@ Every primitive in ``ops/`` is a Function, and so is any op a user adds:
 ...         return np.logaddexp(0.0, x)
 ...
 ...     def backward(self, grad, x, out):
-...         return grad * run(Sigmoid, x)
+...         return grad * apply_to(Sigmoid, x)
 ...
 ...     def jvp(self, tangents, x, out):
 ...         (x_t,) = tangents
-...         return x_t * run(Sigmoid, x)
+...         return x_t * apply_to(Sigmoid, x)
 >>> x = tl.Tensor([0.0, 2.0], requires_grad=True)
 >>> Softplus.apply(x).sum().backward()
 >>> x.grad
@@ -39,8 +39,8 @@ arguments are numpy arrays, so it costs what the numpy expression costs. Under
 ``backward(create_graph=True)`` they are Tensors, so the same expression is recorded and
 the gradient can be differentiated again. Rules built from operators (``+ - * / ** @``) and
 the methods arrays and Tensors share (``reshape``, ``sum``, ``mT``) work in both cases
-unchanged; for anything else a rule calls :func:`run`, which applies another Function to
-whichever kind of value it was given.
+unchanged; for anything else a rule calls :func:`apply_to`, which applies another Function
+to whichever kind of value it was given.
 
 ``jvp``, the third rule, is forward mode's (``tl.forward_ad``, ``tl.jvp``): it receives
 ``tangents``, one per input (None for an input that has none; at least one has one), and
@@ -55,14 +55,12 @@ A Function without one works in reverse mode and is a clear error in forward mod
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from tinygrad_lite import tensor
 from tinygrad_lite.grad_mode import _mode, fp_quiet
-
-if TYPE_CHECKING:
-    from tinygrad_lite.tensor import Tensor
 
 
 class Function:
@@ -70,21 +68,14 @@ class Function:
 
     An instance is one node of the graph: ``apply`` creates it, runs ``forward`` and, when a
     gradient will be needed, keeps the input Tensors (``inputs``) and the node's sequence
-    number (``seq``), so that the engine can run ``backward`` later. Subclasses keep
-    whatever else their backward needs (a mask, a shape) as attributes set in ``forward``.
-
-    The sequence number is the next tick of ``clock``, which counts up for the whole
-    program. It orders the backward pass: a node's inputs were all computed before it, so
-    each has a smaller number than every node that used it, and the engine visits nodes
-    from the highest number down (PyTorch's engine does the same). It also dates the node
-    against in-place changes, which take their ticks from the same clock (``Tensor._version``
-    is the tick of a tensor's last change): an input changed after the node was made has
-    ``x._version > fn.seq``, and the engine refuses to run the rule on its new values.
+    number (``seq``, a tick of ``clock``), so that the engine can run ``backward`` later.
+    Subclasses keep whatever else their backward needs (a mask, a shape) as attributes set
+    in ``forward``.
     """
 
     __slots__ = ("inputs", "seq")
 
-    inputs: tuple[Tensor, ...] | None
+    inputs: tuple[tensor.Tensor, ...] | None
     seq: int
 
     def forward(self, *args: Any, **params: Any) -> np.ndarray:
@@ -112,47 +103,55 @@ class Function:
         return [x.requires_grad for x in self.inputs]
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+    def apply(cls, *inputs: tensor.Tensor, **params: Any) -> tensor.Tensor:
         """Run the op on Tensors: forward on their arrays; record it if a gradient is needed.
 
         Positional arguments are the Tensor inputs; keyword arguments are passed to
         ``forward`` as they are (an axis, a shape).
         """
-        # Function sits below Tensor in the import graph (tensor.py imports the ops), so it
-        # makes its output the same kind of object as its inputs.
-        tensor_type: Any = type(inputs[0] if inputs else None)
-        # Only a Tensor type has _from_op; looked up once here and used for the output below.
-        from_op: Any = getattr(tensor_type, "_from_op", None)
-        arrays = [x.data for x in inputs if type(x) is tensor_type] if from_op else []
+        arrays = [x.data for x in inputs if isinstance(x, tensor.Tensor)]
         if not inputs or len(arrays) != len(inputs):
-            raise TypeError(
-                f"{cls.__name__}.apply() takes one or more Tensors as positional inputs, got "
-                f"({', '.join(type(x).__name__ for x in inputs)}); pass other arguments by keyword"
-            )
+            raise _not_tensors(cls, inputs)
         fn = cls()
-        if _mode.quiet:
-            out = from_op(fn.forward(*arrays, **params))
+        if _mode.quiet:  # numpy's warnings are off already (see fp_quiet)
+            out = tensor.Tensor._from_op(fn.forward(*arrays, **params))
         else:
             with fp_quiet():
-                out = from_op(fn.forward(*arrays, **params))
-        if _mode.enabled:
-            for x in inputs:
-                if x.requires_grad:
-                    fn.inputs = inputs
-                    fn.seq = next(clock)
-                    out.requires_grad = True
-                    out._ctx = fn
-                    break
+                out = tensor.Tensor._from_op(fn.forward(*arrays, **params))
+        if _mode.enabled and _any_requires_grad(inputs):
+            fn.inputs, fn.seq = inputs, next(clock)
+            out.requires_grad, out._ctx = True, fn
         if _mode.observers:
             for observer in _mode.observers:
                 observer.forward(fn, inputs, out)
         return out
 
 
-# The ticks that date nodes (Function.seq) and in-place changes (Tensor._version). It starts
-# at 1, so that 0 means "never changed". next() on a count is one C call, atomic under the
-# GIL: ticks stay unique across threads.
+# The clock: one count for the whole program, whose ticks date both the nodes (Function.seq)
+# and the in-place changes of tensors (Tensor._version, the tick of a tensor's last change).
+# - It orders the backward pass: a node's inputs were all computed before it, so each has a
+#   smaller number than every node that used it, and the engine visits nodes from the
+#   highest number down (PyTorch's engine does the same).
+# - It catches stale values: an input changed after the node was made has
+#   x._version > fn.seq, and the engine refuses to run the rule on the new values.
+# It starts at 1, so that a version of 0 means "never changed". next() on a count is one C
+# call, atomic under the GIL: ticks stay unique across threads.
 clock = itertools.count(1)
+
+
+def _any_requires_grad(inputs: tuple[tensor.Tensor, ...]) -> bool:
+    # A loop rather than any(...): every op calls this, and a generator costs more.
+    for x in inputs:  # noqa: SIM110
+        if x.requires_grad:
+            return True
+    return False
+
+
+def _not_tensors(cls: type[Function], inputs: tuple[Any, ...]) -> TypeError:
+    return TypeError(
+        f"{cls.__name__}.apply() takes one or more Tensors as positional inputs, got "
+        f"({', '.join(type(x).__name__ for x in inputs)}); pass other arguments by keyword"
+    )
 
 
 def summed(*terms: Any) -> Any:
@@ -165,17 +164,13 @@ def summed(*terms: Any) -> Any:
     return total
 
 
-def run(fn_type: type[Function], value: Any, **params: Any) -> Any:
+def apply_to(fn_type: type[Function], value: Any, **params: Any) -> Any:
     """Apply a Function inside a backward rule, to an array or to a Tensor.
 
-    An array gets the plain forward (nothing is recorded), and so does a numpy scalar (what
-    numpy's arithmetic on 0-d arrays returns); a Tensor, which a rule only sees under
-    ``create_graph=True``, gets ``apply`` so that the step is recorded too.
+    An array (or a numpy scalar, what numpy's arithmetic on 0-d arrays returns) gets the
+    plain forward, and nothing is recorded; a Tensor, which a rule only sees under
+    ``create_graph=True``, gets ``apply``, so that the step is recorded too.
     """
     if isinstance(value, (np.ndarray, np.generic)):
         return fn_type().forward(value, **params)
-    if isinstance(value, np.generic):
-        # numpy gives a scalar, not a 0-d array, for arithmetic on 0-d arrays: a gradient
-        # flowing through a 0-d tensor is one, and it is still a plain value.
-        return fn_type().forward(np.asarray(value), **params)
     return fn_type.apply(value, **params)

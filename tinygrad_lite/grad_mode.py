@@ -4,9 +4,10 @@ Grad mode says whether operations are recorded for a later backward pass. The sw
 per thread, like PyTorch's: ``no_grad()`` in one thread leaves recording on in every other
 thread.
 
-Observers are the study tools (``tl.trace()``, ``tl.detect_anomaly()``): while one is
-active in a thread, ``Function.apply`` and the engine report every forward op and every
-backward step to it. With none active, the cost is one attribute test per op.
+Observers watch the ops: while one is active in a thread, ``Function.apply`` and the
+engine report every forward op and every backward step to it, and the layers built on the
+core report each of their calls (the study tools are observers, see hooks.py). With none
+active, the cost is one attribute test per op and per layer call.
 
 Forward mode plugs in through the same hook. A dual level is an observer that, told of an
 op, computes the tangent of the op's output from the tangents of its inputs; the active
@@ -39,7 +40,7 @@ class fp_quiet:  # noqa: N801 (a context manager, named like the others)
     """Silence numpy's floating-point warnings (overflow, division by zero, invalid) here.
 
     Floating point follows IEEE (1/0 = inf, log(0) = -inf) and no numpy RuntimeWarning
-    reaches the user; ``tl.detect_anomaly()`` is how to catch such values. It is entered
+    reaches the user; an ``Observer`` can catch such values where they appear. It is entered
     once at the outermost level (a module call, a loss, a backward pass, an optimizer step);
     the ops inside see ``_mode.quiet`` and skip it.
     """
@@ -78,11 +79,11 @@ def _quiet_state() -> tuple[Any, Callable[[Any], Any], Callable[[Any], None]]:
     """How fp_quiet turns numpy's floating-point warnings off, and back on.
 
     numpy 2 keeps its error state in a context variable (one value per thread). Setting it
-    to a state made once, here, costs about 0.1 us; ``np.errstate`` builds the state at
-    every entry, about 0.6 us, which on the seed's single neuron (a 4 us step by hand) is a
-    tenth of the step. This uses two names private to numpy 2; where they are missing,
-    ``np.errstate`` does the same work. (The state made here keeps numpy's default buffer
-    size: fp_quiet is about warnings, and nothing here changes ``np.setbufsize``.)
+    to a state made once, here, is several times cheaper than ``np.errstate``, which builds
+    the state at every entry (docs/performance.md has the figures). This uses two names
+    private to numpy 2; where they are missing, ``np.errstate`` does the same work. (The
+    state made here keeps numpy's default buffer size: fp_quiet is about warnings, and
+    nothing here changes ``np.setbufsize``.)
     """
     try:
         from numpy._core._multiarray_umath import (  # type: ignore[import-not-found]
@@ -115,8 +116,10 @@ class Observer:
 
     ``forward`` is called after each op's forward, ``backward`` after each backward step,
     with the Function node, its inputs (Tensors) or output gradient, and the result.
-    ``with observer:`` watches the ops of the thread that enters it, for the block; one
-    observer watches one block at a time.
+    ``enter_module`` and ``exit_module`` bracket each call of a layer, so that an
+    observer can tell which layer ran which ops (``exit_module`` gets the call's result,
+    or None if it raised). ``with observer:`` watches the ops of the thread that enters it,
+    for the block; one observer watches one block at a time.
     """
 
     _active = False  # True inside its with block
@@ -125,6 +128,12 @@ class Observer:
         pass
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
+        pass
+
+    def enter_module(self, module: Any) -> None:
+        pass
+
+    def exit_module(self, module: Any, out: Any) -> None:
         pass
 
     def __enter__(self) -> Any:

@@ -73,7 +73,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Function node that made this tensor; None for a leaf
-        self._version = 0  # the tick of its last in-place change (see Function): none yet
+        self._version = 0  # the tick of its last in-place change (see the clock): none yet
 
     @classmethod
     def _from_op(cls, data: np.ndarray) -> Tensor:
@@ -113,7 +113,7 @@ class Tensor:
         """A copy of the data as a numpy array."""
         # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
         # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
-        return np.array(self.data, subok=True)  # (tl.compile's Traced arrays stay Traced)
+        return np.array(self.data, subok=True)  # (a KeptArray stays one)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -134,7 +134,7 @@ class Tensor:
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        # An array even for a numpy scalar; subok: tl.compile's Traced arrays stay Traced.
+        # An array even for a numpy scalar; subok: a KeptArray stays one.
         return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -207,7 +207,7 @@ class Tensor:
         return self._in_place("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
-        """self -= other, in place; returns self. Optimizers update parameters with it."""
+        """self -= other, in place; returns self."""
         return self._in_place("sub_", np.subtract, other)
 
     def mul_(self, other: Any) -> Tensor:
@@ -247,7 +247,7 @@ class Tensor:
             raise ValueError(
                 f"cannot assign a value of shape {array.shape} to {where}: {error}"
             ) from None
-        self._version = next(clock)  # (see _update)
+        self._version = next(clock)  # (see the clock, function.py)
 
     @fp_quiet()
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
@@ -273,10 +273,7 @@ class Tensor:
         (a leaf it checked when it was made) by an array of the parameter's shape or a
         number."""
         ufunc(self.data, other, out=self.data)
-        # Dated by the clock that dates the nodes: every node that saved this tensor for its
-        # backward is now older than the change, and the engine refuses to use the changed
-        # values (PyTorch's version counter, with ticks for counts).
-        self._version = next(clock)
+        self._version = next(clock)  # (see the clock, function.py)
 
     def _own_array(self) -> None:
         # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
@@ -339,8 +336,8 @@ class Tensor:
                     f"backward() needs gradient= for a tensor of shape {self.shape}: the "
                     f"gradient may be left out (it is 1) only for a tensor of one element"
                 )
-            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), without
-            # np.ones's Python-level detour (three times the cost of the whole seed).
+            # ndmin gives the shape of a one-element tensor, () or (1, ..., 1), in one call
+            # (np.ones takes a Python-level detour).
             return np.array(1.0, dtype=self.data.dtype, ndmin=self.data.ndim)
         try:
             seed = to_array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
@@ -366,7 +363,7 @@ class Tensor:
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
             # takes it as it is: no copy of each weight's gradient per step.
-            # asanyarray: an ndarray subclass (tl.compile's Traced) stays itself.
+            # asanyarray: an ndarray subclass (a KeptArray) stays itself.
             self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
         else:
             self.grad = Tensor._from_op(self.grad.data + grad)
@@ -508,6 +505,42 @@ class Tensor:
         """|self|"""
         return ops.Abs.apply(self)
 
+    # ------------------------------------------------------------ choosing elements
+
+    def maximum(self, other: Any) -> Tensor:
+        """The larger of self and other, elementwise (broadcasting); a tie splits the
+        gradient evenly, as in PyTorch."""
+        return ops.Maximum.apply(*self._broadcast("maximum", other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """The smaller of self and other, elementwise: ``-maximum(-self, -other)``."""
+        if not isinstance(other, Tensor):
+            other = _constant("minimum", other, self.data.dtype)
+        return -(-self).maximum(-other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's names)
+        """self with values below ``min`` raised to it and values above ``max`` lowered to it.
+
+        ``min`` and ``max`` are numbers, arrays or Tensors (broadcasting); either may be
+        None, not both. The gradient goes to self where ``min <= self <= max`` (both ends
+        included, as in PyTorch) and to a bound where it was taken; where min > max, every
+        element is max. Composed: one ``where`` per bound.
+        """
+        if min is None and max is None:
+            raise ValueError("clip: min and max are both None; give at least one of them")
+        out = self
+        if min is not None:
+            low = min if isinstance(min, Tensor) else _constant("clip", min, self.data.dtype)
+            out = where(out.data < low.data, low, out)
+        if max is not None:
+            high = max if isinstance(max, Tensor) else _constant("clip", max, self.data.dtype)
+            out = where(out.data > high.data, high, out)
+        return out
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        """The same as ``clip`` (PyTorch's name)."""
+        return self.clip(min, max)
+
     # ----------------------------------------------------------------- reductions
 
     def sum(self, axis: Any = None, keepdim: bool = False) -> Tensor:
@@ -522,16 +555,110 @@ class Tensor:
         count = math.prod(self.data.shape[a] for a in axes)
         return self.sum(axis=axes, keepdim=keepdim) / count
 
+    def var(self, axis: Any = None, keepdim: bool = False, correction: float = 1) -> Tensor:
+        """sum((self - mean)**2, axis) / (n - correction), the variance over ``axis``.
+
+        ``correction=1`` (the default, Bessel's) gives the unbiased estimate from a sample,
+        0 the population's variance; ``n - correction`` below 0 counts as 0 (so 1 element
+        with correction 1 gives nan, as in PyTorch). Composed: its gradient is
+        ``grad * 2 * (self - mean) / (n - correction)``.
+        """
+        axes = normalize_axes("var", axis, self.data.ndim)
+        keepdim = check_keepdim("var", keepdim)
+        if isinstance(correction, (bool, np.bool_)) or not isinstance(
+            correction, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(
+                f"var: correction must be a real number (1: the sample's variance, 0: the "
+                f"population's), got {short_repr(correction)}"
+            )
+        count = math.prod(self.data.shape[a] for a in axes)
+        d = self - self.mean(axis=axes, keepdim=True)
+        return (d * d).sum(axis=axes, keepdim=keepdim) / max(count - correction, 0)
+
+    def std(self, axis: Any = None, keepdim: bool = False, correction: float = 1) -> Tensor:
+        """The standard deviation over ``axis``: ``var(axis, keepdim, correction) ** 0.5``.
+
+        Where the elements are all equal (a variance of 0), the gradient is 0, PyTorch's
+        choice, rather than sqrt's infinite slope times 0 (nan).
+        """
+        variance = self.var(axis, keepdim, correction)
+        flat = variance.data == 0  # a constant: sqrt takes 1 there instead, and is cut off
+        return where(flat, 0.0, where(flat, 1.0, variance).sqrt())
+
     def max(self, axis: Any = None, keepdim: bool = False) -> Tensor:
         """The maximum over ``axis``; its gradient goes to the maximum (ties share it)."""
-        axes = normalize_axes("max", axis, self.data.ndim)
+        axes = self._nonempty_axes("max", axis)
+        return ops.Max.apply(self, axis=axes, keepdim=check_keepdim("max", keepdim))
+
+    def min(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """The minimum over ``axis``: ``-(-self).max(axis)``, so ties share the gradient."""
+        axes = self._nonempty_axes("min", axis)
+        return -(-self).max(axis=axes, keepdim=check_keepdim("min", keepdim))
+
+    def argmax(self, axis: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the maximum along ``axis`` (of the flattened tensor for None).
+
+        Not differentiable: the result is a Tensor of whole numbers (float64, as every
+        Tensor made from ints), usable as labels or as an index. The first index wins a tie;
+        a nan is the maximum, as in numpy and PyTorch.
+        """
+        return self._arg("argmax", np.argmax, axis, keepdim)
+
+    def argmin(self, axis: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the minimum along ``axis`` (see ``argmax``)."""
+        return self._arg("argmin", np.argmin, axis, keepdim)
+
+    def _nonempty_axes(self, op: str, axis: Any) -> tuple[int, ...]:
+        axes = normalize_axes(op, axis, self.data.ndim)
         empty = [a for a in axes if self.data.shape[a] == 0]
         if empty:
             raise ValueError(
-                f"max: axis {empty[0]} of a tensor of shape {self.shape} is empty, and an "
-                f"empty axis has no maximum; accepted: axes of size at least 1"
+                f"{op}: axis {empty[0]} of a tensor of shape {self.shape} is empty, and an "
+                f"empty axis has no {'maximum' if op.endswith('max') else 'minimum'}; "
+                f"accepted: axes of size at least 1"
             )
-        return ops.Max.apply(self, axis=axes, keepdim=check_keepdim("max", keepdim))
+        return axes
+
+    def _arg(self, op: str, find: Any, axis: Any, keepdim: bool) -> Tensor:
+        keepdim = check_keepdim(op, keepdim)
+        if axis is None:
+            self._nonempty_axes(op, None)
+            index = find(self.data, axis=None, keepdims=keepdim)
+        else:
+            axes = _one_axis(op, axis, self.data.ndim)
+            self._nonempty_axes(op, axes)
+            # A 0-d tensor is a row of one: its only index is 0.
+            index = find(self.data, axis=axes[0], keepdims=keepdim) if axes else np.array(0)
+        return Tensor._from_op(np.asarray(index, dtype=np.float64))
+
+    def logsumexp(self, axis: Any = None, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(self), axis)), finite for every finite input (-inf for an empty sum).
+
+        Composed: ``m + log(sum(exp(self - m), axis))`` with ``m`` the maximum, a constant,
+        so no exp overflows; the value does not depend on ``m``, so neither does the
+        gradient, the softmax.
+        """
+        axes = normalize_axes("logsumexp", axis, self.data.ndim)
+        keepdim = check_keepdim("logsumexp", keepdim)
+        m = np.max(self.data, axis=axes, keepdims=True, initial=-np.inf)  # -inf if empty
+        # An infinite maximum (or nan) cannot be subtracted: shift by 0, and the inf (or the
+        # nan) comes through exp and log as it should.
+        m = np.where(np.isfinite(m), m, 0).astype(self.data.dtype)
+        total = (self - m).exp().sum(axis=axes, keepdim=keepdim)
+        if not keepdim:
+            m = m.reshape(total.data.shape)
+        return total.log() + m
+
+    # ------------------------------------------------------- along one axis
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(self) / sum(exp(self), axis): along ``axis``, positive numbers that sum to 1."""
+        return ops.Softmax.apply(self, axis=_one_axis("softmax", axis, self.data.ndim))
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """self - logsumexp(self, axis): the log of softmax, finite for every finite input."""
+        return ops.LogSoftmax.apply(self, axis=_one_axis("log_softmax", axis, self.data.ndim))
 
     # ------------------------------------------------------------- shape and views
 
@@ -541,6 +668,41 @@ class Tensor:
             self.data.shape, parse_shape("reshape", shape, allow_minus_one=True)
         )
         return self._view(ops.Reshape, shape=target)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim`` to ``end_dim`` (both included) merged into one (a reshape).
+
+        ``t.flatten()`` is 1-D (a 0-d tensor becomes shape (1,)); ``t.flatten(1)`` keeps the
+        batch axis and flattens the rest, as a classifier does before its dense layers.
+        """
+        ndim = max(self.data.ndim, 1)  # a 0-d tensor flattens as a tensor of shape (1,)
+        (start,) = normalize_axes("flatten", (start_dim,), ndim)
+        (end,) = normalize_axes("flatten", (end_dim,), ndim)
+        if start > end:
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} in a tensor of "
+                f"{self.data.ndim} dimension(s); accepted: start_dim <= end_dim"
+            )
+        shape = self.data.shape or (1,)
+        merged = math.prod(shape[start : end + 1])
+        return self.reshape(*shape[:start], merged, *shape[end + 1 :])
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """The axes of size 1 removed: all of them (None), or those of ``axis`` (an int or a
+        tuple) that have size 1; an axis of another size is left as it is, as in PyTorch."""
+        # A 0-d tensor takes axis 0 or -1, as in PyTorch, and stays as it is.
+        axes = normalize_axes("squeeze", axis, max(self.data.ndim, 1))
+        shape = [n for i, n in enumerate(self.data.shape) if not (i in axes and n == 1)]
+        return self.reshape(*shape)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """A new axis of size 1 at ``axis``, from -ndim-1 to ndim (a reshape)."""
+        if isinstance(axis, tuple):
+            raise TypeError(f"unsqueeze: axis must be one int, got {short_repr(axis)}")
+        (position,) = normalize_axes("unsqueeze", axis, self.data.ndim + 1)
+        shape = list(self.data.shape)
+        shape.insert(position, 1)
+        return self.reshape(*shape)
 
     def permute(self, *order: Any) -> Tensor:
         """The axes reordered: ``t.permute(2, 0, 1)`` puts axis 2 first."""
@@ -587,8 +749,8 @@ class Tensor:
         the view is not a leaf (so it cannot be changed in place itself), and before the
         backward pass uses anything computed from it, the movement op's node checks this
         tensor's version and refuses a changed one. Outside a graph nothing would notice,
-        so the result gets data of its own. (Views save a copy per step: the bias of every
-        Linear layer is expanded to the batch's shape.)
+        so the result gets data of its own. (Views save a copy per step: a bias is
+        expanded to the batch's shape in every dense layer.)
         """
         out: Tensor = op.apply(self, **params)
         if out._ctx is None:
@@ -650,6 +812,89 @@ class Tensor:
         """Standard normal samples, drawn from ``rng`` (a numpy Generator or RandomState)."""
         size = parse_shape("randn", shape)
         return Tensor(check_rng("randn", rng).standard_normal(size), requires_grad, dtype)
+
+
+# ----------------------------------------------------------------- functions of tensors
+
+
+def where(cond: Any, x: Any, y: Any) -> Tensor:
+    """Elementwise ``x`` where ``cond`` is true, ``y`` where it is false (broadcasting).
+
+    ``cond`` is a boolean array (or a Tensor or array of numbers, true where nonzero), a
+    constant; ``x`` and ``y`` are Tensors or constants (numbers take the other's dtype).
+    The gradient goes to the operand each element came from.
+    """
+    cond = _condition(cond)
+    x, y = _tensor_list("where", [x, y])
+    shape = broadcast_shape("where", cond.shape, broadcast_shape("where", x.shape, y.shape))
+    if x.data.shape != shape and _flows(x):
+        x = x.expand(shape)
+    if y.data.shape != shape and _flows(y):
+        y = y.expand(shape)
+    return ops.Where.apply(x, y, cond=cond)
+
+
+def cat(tensors: Any, axis: int = 0) -> Tensor:
+    """The tensors joined along ``axis``; they must have one shape but for that axis.
+
+    Each gets the gradient of its own piece. Numbers, lists and arrays among them are
+    constants.
+    """
+    parts = _tensor_list("cat", tensors)
+    first = parts[0]
+    if first.data.ndim == 0:
+        raise ValueError("cat: 0-d tensors have no axis to join along; use stack")
+    (axis,) = normalize_axes("cat", (axis,), first.data.ndim)
+    for i, t in enumerate(parts):
+        same = t.data.ndim == first.data.ndim and all(
+            m == n for a, (m, n) in enumerate(zip(t.data.shape, first.data.shape)) if a != axis
+        )
+        if not same:
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape} and tensor 0 has shape {first.shape}; "
+                f"accepted: the same shape but for axis {axis}"
+            )
+    return ops.Cat.apply(*parts, axis=axis)
+
+
+def stack(tensors: Any, axis: int = 0) -> Tensor:
+    """The tensors, all of one shape, joined along a new ``axis`` (from -ndim-1 to ndim).
+
+    Composed: each gets an axis of size 1 (``unsqueeze``), then ``cat``.
+    """
+    parts = _tensor_list("stack", tensors)
+    for i, t in enumerate(parts):
+        if t.data.shape != parts[0].data.shape:
+            raise ValueError(
+                f"stack: tensor {i} has shape {t.shape} and tensor 0 has shape "
+                f"{parts[0].shape}; accepted: tensors of one shape"
+            )
+    if isinstance(axis, tuple):
+        raise TypeError(f"stack: axis must be one int, got {short_repr(axis)}")
+    (axis,) = normalize_axes("stack", axis, parts[0].data.ndim + 1)
+    return cat([t.unsqueeze(axis) for t in parts], axis=axis)
+
+
+def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
+    """The tensors of a list; numbers, lists and arrays in it become constants, of the first
+    Tensor's dtype (numbers are weakly typed, as in the binary ops)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: takes a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}: needs at least one tensor, got an empty {type(tensors).__name__}")
+    dtype = next((t.data.dtype for t in tensors if isinstance(t, Tensor)), np.dtype(np.float64))
+    return [t if isinstance(t, Tensor) else _constant(op, t, dtype) for t in tensors]
+
+
+def _condition(cond: Any) -> np.ndarray:
+    """where's condition as a boolean array: True where it is true (or nonzero)."""
+    values = cond.data if isinstance(cond, Tensor) else np.asanyarray(cond)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(
+            f"where: cond must be booleans (or numbers, true where nonzero), got an array "
+            f"of dtype {values.dtype}"
+        )
+    return values if values.dtype.kind == "b" else values != 0
 
 
 # -------------------------------------------------------------------------- helpers
@@ -729,6 +974,16 @@ def _flows(t: Tensor) -> bool:
     """Whether a derivative flows through ``t``: a gradient (it requires grad, and operations
     are recorded) or, in forward mode, a tangent (it is dual)."""
     return (t.requires_grad and _mode.enabled) or bool(_mode.levels and is_dual(t))
+
+
+def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """One axis, as the tuple an op takes; a 0-d tensor takes 0 or -1 and has none."""
+    if isinstance(axis, tuple) or axis is None:
+        raise TypeError(f"{op}: axis must be one int, got {short_repr(axis)}")
+    axes = normalize_axes(op, axis, max(ndim, 1))
+    # A 0-d tensor takes axis 0 or -1, as in PyTorch, and is normalised over no axis: its
+    # softmax is 1.
+    return axes if ndim else ()
 
 
 def _check_index_of_empty(data: np.ndarray, index: Any) -> None:

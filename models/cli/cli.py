@@ -8,6 +8,7 @@
     tinygrad-lite trace MODEL [--values]
     tinygrad-lite gradcheck MODEL
     tinygrad-lite compile MODEL [-o program.py]   the numpy program of one training step
+    tinygrad-lite explain MODEL [-o explain.html] [--after K]   one training step as a page
 
 MODEL is a built-in name (``tinygrad-lite --help`` lists them) or the path of a TOML file
 declaring a network (``models.cli.config``). Results go to stdout, progress and notes to
@@ -27,18 +28,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
 import tinygrad_lite as tl
-from models.cli import jobs
+from models.cli import explain, gradients, jobs, report
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
 PROG = "tinygrad-lite"
-COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile")
+COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile", "explain")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
-CURVE_POINTS = 1000  # at most this many (epoch, loss) pairs in --json output
 
 
 class UsageError(Exception):
@@ -147,6 +145,18 @@ def _parser() -> _Parser:
     _model_arguments(compile_)
     compile_.add_argument("-o", "--output", metavar="PATH", help="write the program to a .py file")
     compile_.set_defaults(run=run_compile)
+
+    explain_ = commands.add_parser(
+        "explain", help="one training step as a page to step through in a browser"
+    )
+    _model_arguments(explain_)
+    explain_.add_argument(
+        "-o", "--output", default="explain.html", metavar="PATH", help="the page (.html)"
+    )
+    explain_.add_argument(
+        "--after", type=_count, default=0, metavar="K", help="train K epochs first (default 0)"
+    )
+    explain_.set_defaults(run=run_explain)
     return parser
 
 
@@ -176,107 +186,115 @@ def run_train(args: argparse.Namespace) -> int:
             "--compile and --detect-anomaly cannot go together: the anomaly detector watches "
             "every op, and a compiled step runs numpy calls, not ops"
         )
-    losses = _train(
-        job, quiet=args.quiet, detect_anomaly=args.detect_anomaly, compiled=args.compile
+    if job.classifier and not args.json:  # its epochs are printed as they go, below this
+        print(f"{job.name}: {job.describe()}", flush=True)
+    history = _train(
+        job,
+        quiet=args.quiet,
+        detect_anomaly=args.detect_anomaly,
+        compiled=args.compile,
+        live=not args.json,
     )
     final_loss = job.evaluate()
     predictions = job.predictions()
     if plot is not None:
-        _plot(pyplot, job, losses, final_loss, plot)
+        report.plot(pyplot, job, history, final_loss, plot)
     if save is not None:
         tl.save(job.model.state_dict(), save)
     if args.json:
-        print(json.dumps(_train_report(job, losses, final_loss, predictions)))
+        print(json.dumps(report.train_report(job, history, final_loss, predictions)))
+    elif job.classifier:
+        print(f"final loss: {final_loss:.4g} (on the training set)")
+        print(report.accuracy_line(job, predictions))
+        print(report.confusion_table(job, predictions))
     else:
         print(f"{job.name}: {job.describe()}")
         print(f"final loss: {final_loss:.8g}")
-        print(_prediction_table(job, predictions))
+        print(report.prediction_table(job, predictions))
     if notes:
-        for path, what in ((plot, "loss curve"), (save, "weights")):
+        what = "loss and accuracy curves" if job.classifier else "loss curve"
+        for path, written in ((plot, what), (save, "weights")):
             if path is not None:
-                print(f"wrote {what} to {path}", file=sys.stderr)
+                print(f"wrote {written} to {path}", file=sys.stderr)
     return 0
 
 
-def _train(job: jobs.Job, quiet: bool, detect_anomaly: bool, compiled: bool = False) -> list[float]:
-    """Train ``job`` for its epochs; the loss of each epoch, before its update. With
-    ``compiled``, through ``tl.compile`` (the same numbers: docs/compile.md)."""
-    losses: list[float] = []
-    bar = _progress_bar(job, disabled=quiet)
-    update = _updater(bar, job.epochs, losses)
+def _train(
+    job: jobs.Job,
+    quiet: bool,
+    detect_anomaly: bool,
+    compiled: bool = False,
+    live: bool = False,
+) -> report.History:
+    """Train ``job`` for its epochs: the loss of each epoch (before its update, or for
+    mini-batches the mean of its batches' losses) and, for a classifier, its accuracies
+    after it. With ``compiled``, through ``tl.compile`` (the same numbers: docs/compile.md).
+    With ``live``, a classifier prints a line per epoch as it goes."""
+    history = report.History()
+    total = job.epochs * job.steps_per_epoch
+    bar = _progress_bar(job, total, disabled=quiet)
+    update = _updater(bar, total, history.losses)
     step = tl.compile(job.training_step()) if compiled else None
+    steps = 0
+
+    def on_step() -> None:
+        nonlocal steps
+        steps += 1
+        if update is not None:
+            update(steps - 1)
+
     try:
         with tl.detect_anomaly() if detect_anomaly else _nothing():
             for epoch in range(job.epochs):
-                if step is not None:
-                    losses.append(step(job.inputs, job.targets).item())
-                else:
-                    losses.append(job.step())
-                if update is not None:
-                    update(epoch)
+                history.losses.append(job.train_epoch(on_step, step))
+                if job.classifier:
+                    history.add_accuracies(*job.accuracies())
+                    if live:
+                        if epoch == 0:
+                            _say(bar, report.epoch_header(job))
+                        _say(bar, report.epoch_line(history, epoch))
     except tl.AnomalyError as error:
-        raise CommandFailedError(f"anomaly in epoch {len(losses) + 1}: {error}") from None
+        raise CommandFailedError(f"anomaly in epoch {len(history.losses) + 1}: {error}") from None
     except CompileError as error:
         raise UsageError(f"--compile: {_first_line(error)}") from None
     finally:
         if bar is not None:
             bar.close()
-    return losses
+    return history
 
 
-def _progress_bar(job: jobs.Job, disabled: bool) -> Any:
-    """A tqdm bar on stderr, or None when it is off (--quiet, or stderr is not a terminal)."""
+def _say(bar: Any, line: str) -> None:
+    """Print ``line`` to stdout now, above the progress bar if there is one."""
+    if bar is None:
+        print(line, flush=True)
+    else:
+        bar.write(line, file=sys.stdout)
+
+
+def _progress_bar(job: jobs.Job, total: int, disabled: bool) -> Any:
+    """A tqdm bar on stderr over the ``total`` steps (an epoch, or a mini-batch, each), or
+    None when it is off (--quiet, or stderr is not a terminal)."""
     if disabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm  # imported here: only a terminal needs it
 
-    return tqdm(total=job.epochs, desc=job.name, unit="epoch", file=sys.stderr, leave=False)
+    unit = "epoch" if job.batch_size is None else "batch"
+    return tqdm(total=total, desc=job.name, unit=unit, file=sys.stderr, leave=False)
 
 
-def _updater(bar: Any, epochs: int, losses: list[float] | None = None) -> Any:
-    """``update(epoch)`` that moves ``bar`` every 1/200 of the run (None without a bar)."""
+def _updater(bar: Any, total: int, losses: list[float] | None = None) -> Any:
+    """``update(k)`` that moves ``bar`` every 1/200 of the run (None without a bar)."""
     if bar is None:
         return None
-    chunk = max(1, epochs // 200)  # a bar update costs more than a small epoch
+    chunk = max(1, total // 200)  # a bar update costs more than a small epoch
 
-    def update(epoch: int) -> None:
-        if (epoch + 1) % chunk == 0 or epoch + 1 == epochs:
-            bar.update(epoch + 1 - bar.n)
+    def update(k: int) -> None:
+        if (k + 1) % chunk == 0 or k + 1 == total:
+            bar.update(k + 1 - bar.n)
             if losses:
                 bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
 
     return update
-
-
-def _prediction_table(job: jobs.Job, predictions: np.ndarray) -> str:
-    inputs = job.inputs.data
-    targets = job.targets.data
-    header = [*job.input_names, *(f"{n} target" for n in job.target_names)]
-    header += [f"{n} predicted" for n in job.target_names]
-    rows = [header]
-    for x, y, p in zip(inputs, targets, predictions):
-        rows.append([*map(_short, x), *map(_short, y), *(f"{v:.8f}" for v in p)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows)
-
-
-def _train_report(
-    job: jobs.Job, losses: list[float], final_loss: float, predictions: np.ndarray
-) -> dict[str, Any]:
-    step = max(1, math.ceil(len(losses) / CURVE_POINTS))
-    curve = [[epoch + 1, losses[epoch]] for epoch in range(0, len(losses), step)]
-    if losses and curve[-1][0] != len(losses):
-        curve.append([len(losses), losses[-1]])
-    return {
-        "model": job.name,
-        **job.settings(),
-        "final_loss": final_loss,
-        "loss_curve": curve,
-        "inputs": job.inputs.data.tolist(),
-        "targets": job.targets.data.tolist(),
-        "predictions": predictions.tolist(),
-        "parameters": {name: p.data.tolist() for name, p in job.model.named_parameters()},
-    }
 
 
 def _pyplot() -> Any:
@@ -290,21 +308,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as pyplot
 
     return pyplot
-
-
-def _plot(pyplot: Any, job: jobs.Job, losses: list[float], final: float, path: Path) -> None:
-    curve = [*losses, final]
-    figure, axes = pyplot.subplots(figsize=(6, 4))
-    axes.plot(range(len(curve)), curve)
-    if all(v > 0 for v in curve):
-        axes.set_yscale("log")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel(f"{job.loss_name} loss")
-    axes.set_title(f"{job.name}: {job.describe()}", fontsize=9)
-    axes.grid(True, alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, format=path.suffix[1:])
-    pyplot.close(figure)
 
 
 # ----------------------------------------------------------------------------- compare
@@ -322,9 +325,10 @@ def run_compare(args: argparse.Namespace) -> int:
             f"{job.name} has no hand-written backprop to compare with; models that have one: "
             f"{with_one}"
         )
-    bar = _progress_bar(job, disabled=args.quiet)
+    total = job.epochs * job.steps_per_epoch
+    bar = _progress_bar(job, total, disabled=args.quiet)
     try:
-        result = job.hand_written(job, args.checkpoints, _updater(bar, job.epochs))
+        result = job.hand_written(job, args.checkpoints, _updater(bar, total))
     finally:
         if bar is not None:
             bar.close()
@@ -383,7 +387,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
             f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
             f"(tl.gradcheck), at the initial weights (seed {job.seed})"
         )
-        print(jobs.gradcheck_table(results))
+        print(gradients.gradcheck_table(results))
     failed = [r.parameter for r in results if not r.passed]
     if failed:
         raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
@@ -398,30 +402,60 @@ def run_compile(args: argparse.Namespace) -> int:
     job = jobs.make(args.model, seed=args.seed)
     step = tl.compile(job.training_step())
     try:
+        batch = job.first_batch()
         for _ in range(3):  # recorded twice, then run as the program (docs/compile.md)
-            step(job.inputs, job.targets)
+            step(*batch)
     except CompileError as error:
         raise UsageError(f"{job.name} cannot be compiled: {_first_line(error)}") from None
     if output is not None:
         output.write_text(step.source)
         print(f"wrote the program of one training step to {output}", file=sys.stderr)
         return 0
-    seed = job.hand_written_source()
-    if seed is not None:
-        print(f"# {job.name}: the seed's hand-written training (models/{_module_file(job)})")
+    hand_written = job.hand_written_source()
+    if hand_written is not None:
+        whose = "the seed's" if job.name in ("single-neuron", "xor") else "the"
+        print(f"# {job.name}: {whose} hand-written training (models/{_module_file(job)})")
         print()
-        print(seed)
+        print(hand_written)
+    rows = "" if job.batch_size is None else f", a batch of {job.batch_size} rows"
     print(
         f"# {job.name}: the program tl.compile writes for one training step ({job.loss_name} "
-        f"loss, {type(job.optimizer).__name__}(lr={job.lr:g}))"
+        f"loss, {job.optimizer_text()}{rows})"
     )
     print()
     sys.stdout.write(step.source)
     return 0
 
 
+# ----------------------------------------------------------------------------- explain
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    output = _output_path("-o", args.output, (".html", ".htm"))
+    assert output is not None  # it has a default
+    if not os.access(output.parent, os.W_OK):
+        raise UsageError(f"-o {args.output}: folder {str(output.parent)!r} is not writable")
+    job = jobs.make(args.model, seed=args.seed)
+    try:
+        page = explain.page(job, after=args.after)
+    except RuntimeError as error:  # nothing requires grad: there is nothing to show
+        raise UsageError(f"{job.name}: {str(error).removeprefix('explain: ')}") from None
+    try:
+        page.save(output)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"-o {args.output}: cannot write the page: {reason}") from None
+    kib = explain.size(page) / 1024
+    print(
+        f"wrote {output}: {len(page.steps)} steps of one training step of {job.name} "
+        f"({kib:.0f} KiB); open it in a browser",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _module_file(job: jobs.Job) -> str:
-    return f"{jobs.SEED_MODULES[job.name]}.py"
+    return f"{job.module.__name__.rsplit('.', 1)[-1]}.py"
 
 
 def _first_line(error: Exception) -> str:
@@ -473,10 +507,6 @@ def _output_path(option: str, text: str | None, suffixes: tuple[str, ...]) -> Pa
     if path.is_dir():
         raise UsageError(f"{option} {text}: is a folder; give a file name")
     return path
-
-
-def _short(value: float) -> str:
-    return f"{value:g}"
 
 
 class _nothing:  # noqa: N801 (a context manager, named like the others)

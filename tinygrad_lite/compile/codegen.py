@@ -42,6 +42,7 @@ REDUCTIONS = {
     "any": "logical_or",
     "all": "logical_and",
 }
+LINE = 100  # characters: the program is written as ruff formats it, with this line length
 SMALL_CONSTANT = 64  # elements: a constant up to this size is written out in the module
 # elements (128 KiB of float64): from this size on, fewer buffers keep more of a step's
 # data in the caches (W3's step takes 3% less time), and a value with a name may take over
@@ -107,7 +108,10 @@ class _Writer:
         self.returned = list(returned)
         self.buffers: list[_Buffer] = []
         self.buffer: dict[Var, _Buffer] = {}
-        self.fresh: set[Var] = set()  # results numpy allocates at each call
+        # Results numpy allocates at each call, in the order the step made them (a dict, not
+        # a set: their names must not depend on the order of ids, or two recordings of the
+        # same step could name them differently).
+        self.fresh: dict[Var, None] = {}
         self.plan_buffers(kept)
         # A kept Var without a buffer of its own (an input, a view of one, a value that is
         # also returned) is returned as well.
@@ -132,7 +136,7 @@ class _Writer:
                 continue
             takes_out = call.kind != "function" or call.op in OUT_FUNCTIONS
             if target in self.returned or not takes_out or _layout(target) is None:
-                self.fresh.add(target)
+                self.fresh[target] = None
                 continue
             buffer = self.dying_operand(i, call, last_use) if elementwise(call) else None
             if buffer is None:
@@ -181,11 +185,17 @@ class _Writer:
         used.update(v.root for v in self.returned)
         used.update(self.resolve(v).root for v in self.asked)
         constants = self.name_inputs(names, used)
+        # The step's results first (a returned loss is "loss"), then the buffers, then the
+        # other fresh values, in the order the step made them.
+        results = [var for var in self.fresh if var in self.returned]
+        for var in results:
+            loss = self.returned == [var] and var.shape == ()
+            names.var(var, "loss" if loss else (_hint(var) or "out"))
         for buffer in self.buffers:
             names.buffer(buffer)
         for var in self.fresh:
-            loss = self.returned == [var] and var.shape == ()
-            names.var(var, "loss" if loss else (_hint(var) or "out"))
+            if var not in self.returned:
+                names.var(var, _hint(var) or "out")
         body = self.body(names)
         program.returned = self.returned
         for var in self.asked:
@@ -256,6 +266,11 @@ class _Writer:
             text = self.statement(call, names)
             if not text:
                 continue
+            hoisted: list[str] = []
+            if len(text) > LINE - 4:  # (the body is indented by 4)
+                for var in [*passes.vars_in((call.args, call.kwargs)), call.target]:
+                    self.hoist(var, names, hoisted)
+                text = self.statement(call, names)
             # After the last backward call, the rest updates (an optimizer, or the step's
             # own code under no_grad).
             call_phase = "update" if backward and i > backward[-1] else call.phase
@@ -265,6 +280,7 @@ class _Writer:
             if call.group != group:
                 lines.append(f"    # {call.label}")
                 group = call.group
+            lines += [f"    {line}" for line in hoisted]
             lines.append(f"    {text}")
         out = []
         for var in self.returned:
@@ -279,6 +295,19 @@ class _Writer:
         if not lines:
             lines.append("    pass")
         return lines
+
+    def hoist(self, var: Var, names: _Names, lines: list[str]) -> None:
+        """Give a view written out in a line too long a name of its own, on a line before
+        (``windows = x[...]``), and so its base when that line is too long in turn. A view
+        is of memory that is not rebound inside the program, so the name stands for what
+        the expression did."""
+        call = names.views.get(var)
+        if call is None or var in names.of_var:
+            return  # not a view, or named already
+        if len(names.view(call)) > LINE - 8 - len(_hint(var) or "view"):
+            self.hoist(call.args[0], names, lines)
+        expression = names.view(call)
+        lines.append(f"{names.var(var, _hint(var) or 'view')} = {expression}")
 
     def imports(self, call: Call) -> list[str]:
         """The names a call's line takes from numpy (``from numpy import ...``)."""
@@ -452,6 +481,9 @@ class _Names:
             return f"{base}.{call.op}"
         if call.op == "broadcast_to":
             return f"np.broadcast_to({base}, {self.join(call.args[1:], call.kwargs)})"
+        if call.op == "sliding_window_view":
+            arguments = self.join(call.args[1:], call.kwargs)
+            return f"np.lib.stride_tricks.sliding_window_view({base}, {arguments})"
         if call.op == "__getitem__":
             return f"{base}[{self.index(call.args[1])}]"
         return f"{base}.{call.op}({self.join(call.args[1:], call.kwargs)})"

@@ -5,7 +5,8 @@ few attribute reads and comparisons rather than a loop over the arrays (a step o
 seed's single neuron is about 15 small numpy calls, 5 us in all). For the XOR net:
 
     def fast(X, y):
-        if _mode.observers or not _mode.enabled or X.__class__ is not K0 or ...: return MISS
+        if thread_mode.observers or not thread_mode.enabled or X.__class__ is not K0 ...:
+            return MISS
         a0 = X.data
         ...
         if a0 is not La0 or ...:          # arrays not those of the last call: check them
@@ -13,9 +14,9 @@ seed's single neuron is about 15 small numpy calls, 5 us in all). For the XOR ne
             La0, ... = a0, ...
         if O2.weight is not P2 or ...: return MISS   # the parameter is still the model's
         r = run(a0, a1, a2, a3)           # under numpy's error state "ignore"
-        P2._version = next(clock) ...     # what the optimizer's in-place update dates
+        mark_changed(P2, ...)             # what the optimizer's in-place update dates
         G0.grad = H0 ...                  # the tensors holding the gradient buffers
-        return from_op(r)
+        return from_array(r)
 
 ``MISS`` sends the call back to the step's dispatcher (step.py), which records again
 or refuses. The same body is also made into the step's ``__call__``, where a failed guard
@@ -32,8 +33,14 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.compile.codegen import Program
-from tinygrad_lite.function import clock
-from tinygrad_lite.grad_mode import _QUIET, _mode, _reset_state, _set_state
+from tinygrad_lite.hooks import (
+    QUIET,
+    from_array,
+    mark_changed,
+    reset_numpy_state,
+    set_numpy_state,
+    thread_mode,
+)
 from tinygrad_lite.tensor import Tensor
 
 MISS = object()  # what the fast path returns when a guard fails
@@ -52,7 +59,7 @@ class Slot:
         self.key = key  # where in the owner: ("attr", name) or ("item", index)
         self.argument: str | None = None  # the argument's name, if the tensor is one
         # A parameter: a leaf that requires grad (the rest is data, or a constant).
-        self.parameter = tensor.requires_grad and tensor._ctx is None
+        self.parameter = tensor.requires_grad and tensor.is_leaf
         self.original: np.ndarray = self.holder.data
         self.traced: Any = None  # the Traced view put in its place while recording
         self.var: Any = None  # the tape's Var for it
@@ -114,15 +121,15 @@ def build(
     """
     env.update(
         MISS=MISS,
-        _mode=_mode,
-        from_op=Tensor._from_op,
-        clock=clock,
+        thread_mode=thread_mode,
+        from_array=from_array,
+        mark_changed=mark_changed,
         run=namespace[program.function],
-        QUIET=_QUIET,
-        set_state=_set_state,
-        reset_state=_reset_state,
+        QUIET=QUIET,
+        set_numpy_state=set_numpy_state,
+        reset_numpy_state=reset_numpy_state,
     )
-    guards = ["_mode.observers", "not _mode.enabled"]
+    guards = ["thread_mode.observers", "not thread_mode.enabled"]
     for i, (expression, value) in enumerate(arguments):
         env[f"K{i}"] = type(value)
         guards.append(f"{expression}.__class__ is not K{i}")
@@ -193,14 +200,14 @@ def build(
         body += ["except (AttributeError, LookupError):", "    return {miss}"]
     call = f"run({', '.join(arrays)})"
     body += [
-        "if _mode.quiet:",
+        "if thread_mode.quiet:",
         f"    r = {call}",
-        "else:  # numpy's floating-point warnings off for the call (see _quiet_state)",
-        "    token = set_state(QUIET)",
+        "else:  # numpy's floating-point warnings off for the call, as fp_quiet does",
+        "    token = set_numpy_state(QUIET)",
         "    try:",
         f"        r = {call}",
         "    finally:",
-        "        reset_state(token)",
+        "        reset_numpy_state(token)",
         *after,
         f"return {returns(structure, results(program), env)}",
     ]
@@ -243,7 +250,7 @@ def returns(structure: Any, names: list[str], env: dict[str, Any]) -> str:
     and (tuple or list, [...]) a container of those."""
     kind, value = structure
     if kind == "tensor":
-        return f"from_op({names[value]})"
+        return f"from_array({names[value]})"
     if kind == "constant":
         return env_name(env, f"R{len(env)}", value)
     inner = ", ".join(returns(s, names, env) for s in value)

@@ -76,7 +76,7 @@ from tinygrad_lite.compile.traced import (
     UnsupportedError,
     current,
 )
-from tinygrad_lite.grad_mode import _mode
+from tinygrad_lite.hooks import from_array, thread_mode
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tensor import Tensor
@@ -163,7 +163,7 @@ class CompiledStep:
             del own_class.__call__
 
     def _dispatch(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _mode.observers or not _mode.enabled or current() is not None:
+        if thread_mode.observers or not thread_mode.enabled or current() is not None:
             return self.step(*args, **kwargs)  # eagerly: see the module docstring
         try:
             bound = self.signature.bind(*args, **kwargs)
@@ -283,13 +283,16 @@ class _Entry:
         versions: list[tuple[Tensor, int]],
     ) -> tuple[list[str], dict[str, Any]]:
         """Lines of the fast path that do what the step does besides changing arrays:
-        date the changes of its in-place updates (``Tensor._version``), set each ``.grad``."""
+        date the changes of its in-place updates (``mark_changed``), set each ``.grad``."""
         env: dict[str, Any] = {}
         lines = []
+        changed = []
         for j, (tensor, before) in enumerate(versions):
             if tensor._version != before:
                 env[f"T{j}"] = tensor
-                lines.append(f"T{j}._version = next(clock)")
+                changed.append(f"T{j}")
+        if changed:
+            lines.append(f"mark_changed({', '.join(changed)})")
         names = fastpath.results(program)
         for j, (tensor, var) in enumerate(outputs.grads):
             env[f"G{j}"] = tensor
@@ -297,9 +300,9 @@ class _Entry:
             if where is None:
                 lines.append(f"G{j}.grad = None")
             elif isinstance(where, int):
-                lines.append(f"G{j}.grad = from_op({names[where]})")
+                lines.append(f"G{j}.grad = from_array({names[where]})")
             else:  # a buffer of the program: one Tensor holds it for good
-                env[f"H{j}"] = Tensor._from_op(eval(where, namespace))
+                env[f"H{j}"] = from_array(eval(where, namespace))
                 lines.append(f"G{j}.grad = H{j}")
         return lines, env
 

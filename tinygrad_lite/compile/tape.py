@@ -23,13 +23,17 @@ program (an op's output ``sigmoid1``, the gradient ``d_sigmoid1``).
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import re
 import sys
 from typing import Any, cast
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
+from tinygrad_lite import engine, nn
+from tinygrad_lite.compile import traced
 from tinygrad_lite.compile.traced import (
     ADVICE,
     DataDependentError,
@@ -41,7 +45,10 @@ from tinygrad_lite.compile.traced import (
     where,
 )
 from tinygrad_lite.function import Function
-from tinygrad_lite.grad_mode import Observer
+from tinygrad_lite.hooks import Observer
+from tinygrad_lite.nn import Module
+from tinygrad_lite.optim import Optimizer
+from tinygrad_lite.tensor import Tensor
 
 # ndarray methods that return a view of their array (or a copy when they cannot).
 VIEW_METHODS = ("reshape", "transpose", "swapaxes", "squeeze", "ravel", "mT", "T", "__getitem__")
@@ -50,15 +57,9 @@ SHAPE_FUNCTIONS = ("shape", "ndim", "size", "result_type", "broadcast_shapes", "
 # numpy functions that print: answered from the values, nothing recorded (the printing
 # happens while recording, not when the program runs).
 PRINT_FUNCTIONS = ("array2string", "array_repr", "array_str")
-# Where the layers and losses of nn are, and its fused ops: an op run inside one is labelled
-# with it (see _context).
-NN_MODULES = (
-    "tinygrad_lite.nn.module",
-    "tinygrad_lite.nn.layers",
-    "tinygrad_lite.nn.losses",
-    "tinygrad_lite.ops.losses",
-)
 ALLOCATIONS = {"empty_like": None, "zeros_like": 0, "ones_like": 1}  # -> fill value
+PACKAGE = __name__.partition(".")[0]  # frames of the package are not the user's
+TAPE, TRACED = globals(), vars(traced)  # frames of the recording itself: skipped
 
 
 class Scalar:
@@ -309,6 +310,11 @@ class Tape(Observer):
         name = getattr(func, "__name__", "")
         if name in SHAPE_FUNCTIONS or name in PRINT_FUNCTIONS:
             return func(*plain_deep(args), **plain_deep(kwargs))
+        if func is sliding_window_view:  # (numpy's, but outside its namespace)
+            recorded_args = tuple(self.operand(a) for a in args)
+            recorded_kwargs = {k: self.operand(v) for k, v in kwargs.items()}
+            result = func(*plain_deep(args), **plain_deep(kwargs))
+            return self._view(name, recorded_args, recorded_kwargs, result)
         if getattr(np, name, None) is not func:  # (a function of another library)
             raise UnsupportedError(
                 f"compile: the step called {getattr(func, '__module__', '')}.{name} on a traced "
@@ -380,7 +386,7 @@ class Tape(Observer):
 
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         for x in inputs:
-            if x._ctx is None and x.requires_grad:
+            if x.is_leaf and x.requires_grad:
                 self.leaves[id(x)] = x
         if self.owns(out.data) and not out.data.tape_var.strong:
             count = self.counts[fn.name] = self.counts.get(fn.name, 0) + 1
@@ -429,6 +435,15 @@ def _scalars(ufunc: np.ufunc, args: list[Any], values: list[Any]) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- labels
+# What a numpy call belongs to is read from the Python stack, by the objects the frames run
+# (an op's rule, a layer's forward, an optimizer's step, the engine), never by module names.
+ENGINE = vars(engine)  # the globals of every function of the engine
+BACKWARD = inspect.unwrap(Tensor.backward).__code__  # (under the fp_quiet that wraps it)
+IN_PLACE = {
+    getattr(Tensor, name).__code__: name
+    for name in ("add_", "sub_", "mul_", "copy_", "zero_", "__setitem__")
+}
+LOSSES = vars(nn.losses)
 
 
 def _label() -> tuple[str, str, tuple[Any, ...], str]:
@@ -437,36 +452,36 @@ def _label() -> tuple[str, str, tuple[Any, ...], str]:
 
     Read from the Python stack, between numpy and the user's code: the outermost Function
     frame names the op (its forward or its backward rule, with the math from its
-    docstring); otherwise the engine (gradients added up), ``Tensor._accumulate``
-    (``.grad``), an optimizer's step, an in-place method, or the user's own code.
+    docstring); otherwise the engine (gradients added up), ``Tensor.backward`` (``.grad``),
+    an optimizer's step, an in-place method, or the user's own code.
     """
     frames: list[Any] = []
     frame: Any = sys._getframe(2)
     user = ""
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("numpy") or module in (__name__, "tinygrad_lite.compile.traced"):
+        if module.startswith("numpy") or frame.f_globals is TRACED or frame.f_globals is TAPE:
             frame = frame.f_back
             continue
-        if not module.startswith("tinygrad_lite"):
+        if not module.startswith(PACKAGE):
             user = frame.f_code.co_name
             break
         frames.append(frame)
         frame = frame.f_back
-    modules = [f.f_globals.get("__name__", "") for f in frames]
-    names = [f.f_code.co_name for f in frames]
     assigned = _assigned(frames[0]) if frames else ""
-    label, phase, key = _describe(frames, modules, names, user)
+    label, phase, key = _describe(frames, user)
     return label, phase, key, assigned
 
 
-def _describe(
-    frames: list[Any], modules: list[str], names: list[str], user: str
-) -> tuple[str, str, tuple[Any, ...]]:
+def _describe(frames: list[Any], user: str) -> tuple[str, str, tuple[Any, ...]]:
+    in_engine = [f for f in frames if f.f_globals is ENGINE]
+    in_backward = [f for f in frames if f.f_code is BACKWARD]
+    in_place = [f for f in frames if f.f_code in IN_PLACE]
+    stepping = [f for f in frames if isinstance(f.f_locals.get("self"), Optimizer)]
     phase = "forward"
-    if "tinygrad_lite.engine" in modules or "_accumulate" in names:
+    if in_engine or in_backward:
         phase = "backward"
-    elif "tinygrad_lite.optim.optimizers" in modules or "_in_place" in names:
+    elif stepping or in_place:
         phase = "update"
     rules = [f for f in frames if isinstance(f.f_locals.get("self"), Function)]
     if rules:
@@ -475,27 +490,26 @@ def _describe(
         backward = outer.f_code.co_name == "backward"
         label = f"{fn.name} backward" if backward else fn.name
         context = _context(frames)
-        if context and context.lower() != fn.name:
+        if context and context.lower().replace("_", "") != fn.name:
             label += f" ({context})"
         math = _math(type(fn), backward)
         return (f"{label}: {math}" if math else label), phase, (fn, backward)
     if not frames:
         return f"in {user}", phase, ("user", user)
-    if modules[0] == "tinygrad_lite.engine":
+    if frames[0].f_globals is ENGINE:
         return "the gradients of one tensor added up", phase, ("engine", frames[0])
-    if names[0] == "_accumulate":
+    if in_backward:
         return ".grad", phase, ("grad", frames[0])
-    for f, module in zip(frames, modules):
-        if module == "tinygrad_lite.optim.optimizers":
-            owner = f.f_locals.get("self")
-            return f"{type(owner).__name__}.step", phase, ("optim", owner)
-    if names[0] == "_in_place":
-        return str(frames[0].f_locals.get("op")), phase, ("in place", frames[0])
+    if stepping:
+        owner = stepping[0].f_locals["self"]
+        return f"{type(owner).__name__}.step", phase, ("optim", owner)
+    if in_place:
+        return IN_PLACE[in_place[0].f_code], phase, ("in place", frames[0])
     # A helper of tinygrad_lite (Tensor's _constant: an operand made a Tensor), or a function
     # of nn (a loss computing a mask); with the layer or loss it ran in.
-    name, context = names[0].strip("_"), _context(frames)
+    name, context = frames[0].f_code.co_name.strip("_"), _context(frames)
     label = f"{name} ({context})" if context and context != name else name
-    return label, phase, ("other", names[0], frames[0])
+    return label, phase, ("other", frames[0].f_code.co_name, frames[0])
 
 
 def _assigned(frame: Any) -> str:
@@ -515,12 +529,13 @@ def _math(fn_type: type, backward: bool) -> str:
 
 
 def _context(frames: list[Any]) -> str:
-    """The layer or loss of tinygrad_lite.nn the op ran in (``Linear``, ``sse_loss``)."""
+    """The layer or loss of nn the op ran in (``Linear``, ``sse_loss``): the innermost
+    frame that is a Module's forward or a loss function."""
     for frame in frames:
-        if frame.f_globals.get("__name__") in NN_MODULES:
-            owner = frame.f_locals.get("self")
-            if owner is not None and frame.f_code.co_name == "forward":
-                return type(owner).__name__
-            if owner is None:
-                return str(frame.f_code.co_name)
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, Module) and frame.f_code.co_name == "forward":
+            return type(owner).__name__
+        name = frame.f_code.co_name
+        if frame.f_globals is LOSSES and owner is None and not name.startswith("_"):
+            return str(name)
     return ""

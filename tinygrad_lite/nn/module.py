@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from tinygrad_lite.grad_mode import fp_quiet, no_grad
+from tinygrad_lite.hooks import thread_mode
 from tinygrad_lite.tensor import Tensor
 
 M = TypeVar("M", bound="Module")
@@ -39,6 +40,13 @@ class Module:
 
     @fp_quiet()
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if thread_mode.observers:  # a study tool watches: tell it which layer runs the ops
+            return _observed_call(self, args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def _observed_forward(self, *args: Any, **kwargs: Any) -> Any:
+        """``forward`` while a study tool watches (a Module that runs its layers without
+        calling them, as Sequential does for speed, reports them here)."""
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ parameters
@@ -244,6 +252,11 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
+    def _observed_forward(self, x: Any) -> Any:
+        for layer in self.layers:  # each layer's call reported, as layer(x) would
+            x = _observed_call(layer, (x,), {})
+        return x
+
     def _attributes(self) -> Iterator[tuple[str, Any]]:
         return ((str(i), layer) for i, layer in enumerate(self.layers))
 
@@ -263,3 +276,18 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
+
+
+def _observed_call(module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``module.forward(*args, **kwargs)``, reported to the observers (``grad_mode.Observer``):
+    ``enter_module`` before, ``exit_module`` after, with the result (None if it raised)."""
+    observers = thread_mode.observers
+    for observer in observers:
+        observer.enter_module(module)
+    out = None
+    try:
+        out = module._observed_forward(*args, **kwargs)
+        return out
+    finally:
+        for observer in reversed(observers):
+            observer.exit_module(module, out)

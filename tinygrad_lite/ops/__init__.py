@@ -1,21 +1,25 @@
 """The primitive operations: each a Function with its forward and its backward side by side.
 
-One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, ...), ``reductions.py``
-(sum, max), ``movement.py`` (expand, reshape, permute, index), ``matmul.py``, and
-``losses.py``, the fused ops a training step of the seed networks runs (a Linear layer
-with a bias, the sum-of-squares loss). Each docstring states the op's math in the code's
-own names: ``out`` is the result, ``grad`` the gradient of the final output with respect to
-``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``, ``y``.
+One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, where, maximum, ...),
+``reductions.py`` (sum, max, softmax, log-softmax), ``movement.py`` (expand, reshape,
+permute, index, cat), ``matmul.py``, ``conv.py`` (the sliding windows of convolution and
+pooling), and ``losses.py``, the fused ops a training step runs (a dense layer with a
+bias, the sum-of-squares loss, softmax cross-entropy). Each docstring states the op's math
+in the code's own names: ``out`` is the result, ``grad`` the gradient of the final output
+with respect to ``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``,
+``y``.
 """
 
 from __future__ import annotations
 
+from tinygrad_lite.ops.conv import Col2im, Im2col
 from tinygrad_lite.ops.elementwise import (
     Abs,
     Add,
     Div,
     Exp,
     Log,
+    Maximum,
     Mul,
     Neg,
     Pow,
@@ -23,24 +27,31 @@ from tinygrad_lite.ops.elementwise import (
     Sigmoid,
     Sub,
     Tanh,
+    Where,
 )
-from tinygrad_lite.ops.losses import Affine, SSELoss
+from tinygrad_lite.ops.losses import Affine, CrossEntropy, SSELoss
 from tinygrad_lite.ops.matmul import Matmul
-from tinygrad_lite.ops.movement import Expand, Index, IndexAdd, Permute, Reshape
-from tinygrad_lite.ops.reductions import Max, Sum
+from tinygrad_lite.ops.movement import Cat, Expand, Index, IndexAdd, Permute, Reshape
+from tinygrad_lite.ops.reductions import LogSoftmax, Max, Softmax, Sum
 
 __all__ = [
     "Abs",
     "Add",
     "Affine",
+    "Cat",
+    "Col2im",
+    "CrossEntropy",
     "Div",
     "Exp",
     "Expand",
+    "Im2col",
     "Index",
     "IndexAdd",
     "Log",
+    "LogSoftmax",
     "Matmul",
     "Max",
+    "Maximum",
     "Mul",
     "Neg",
     "Permute",
@@ -49,7 +60,9 @@ __all__ = [
     "Reshape",
     "SSELoss",
     "Sigmoid",
+    "Softmax",
     "Sub",
     "Sum",
     "Tanh",
+    "Where",
 ]

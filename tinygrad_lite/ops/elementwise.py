@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run, summed
+from tinygrad_lite.function import Function, apply_to, summed
 
 # ---------------------------------------------------------------- elementwise, two inputs
 
@@ -138,7 +138,7 @@ class Pow(Function):
         """d out / d y = out * log(x), with PyTorch's value 0 at x = 0 for y >= 0."""
         # There out * log(x) is 0 * -inf: log(x) becomes log(1).
         at_zero = (np.asarray(x) == 0) & (np.asarray(y) >= 0)
-        return out * run(Log, x + at_zero)
+        return out * apply_to(Log, x + at_zero)
 
 
 # ----------------------------------------------------------------- elementwise, one input
@@ -278,3 +278,66 @@ class Abs(Function):
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
         return x_t * self.sign
+
+
+# ------------------------------------------------------------------- choosing elements
+
+
+class Where(Function):
+    """out = where(cond, x, y)    dx = grad * cond    dy = grad * ~cond
+    out_t = where(cond, x_t, y_t)
+
+    ``cond`` is a boolean array, a constant: each element of the result is x's where it is
+    True and y's where it is False, and the gradient goes to the operand it came from.
+    """
+
+    __slots__ = ("cond",)
+
+    def forward(self, x: np.ndarray, y: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        self.cond = cond
+        return np.where(cond, x, y)
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        x_needs, y_needs = self.needs_input_grad
+        dx = grad * self.cond if x_needs else None
+        dy = grad * ~self.cond if y_needs else None
+        return dx, dy
+
+    def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
+        x_t, y_t = tangents
+        return summed(
+            None if x_t is None else x_t * self.cond,
+            None if y_t is None else y_t * ~self.cond,
+        )
+
+
+class Maximum(Function):
+    """out = maximum(x, y)    dx = grad * x_share    dy = grad * y_share
+    out_t = x_t * x_share + y_t * y_share
+
+    ``x_share`` is 1 where x > y, 0 where x < y, and 1/2 where they tie (``y_share`` the
+    other way round): the gradient goes to the larger operand and is split evenly at a tie,
+    as PyTorch does (and as ``max`` splits it among tied elements). Where either is nan,
+    the result is nan and both operands get the whole gradient, as in PyTorch. ``minimum``
+    is composed from it.
+    """
+
+    # A primitive: the composition where(x > y, x, y) would give a tie's gradient to y
+    # alone, and a weighted sum x*share + y*(1-share) would turn an inf into nan.
+    __slots__ = ("x_share", "y_share")
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        tie = np.where(x == y, 0.5, 1.0).astype(x.dtype)  # (1 for nan: it ties nothing)
+        self.x_share = tie * ~(x < y)
+        self.y_share = tie * ~(x > y)
+        return np.maximum(x, y)
+
+    def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        return grad * self.x_share, grad * self.y_share
+
+    def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
+        x_t, y_t = tangents
+        return summed(
+            None if x_t is None else x_t * self.x_share,
+            None if y_t is None else y_t * self.y_share,
+        )

@@ -22,10 +22,9 @@ class Matmul(Function):
 
     __slots__ = ()
 
-    # For matrices, ``dot`` is the seed's own call (np.dot(X, w), np.dot(X.T, delta)), and
-    # numpy's fastest: about 0.15 us less than ``@`` per call on the seed's small arrays.
-    # Arrays and Tensors both have it; numpy's dot differs from matmul beyond 2-D, so
-    # batches take ``@``.
+    # For matrices, ``dot``: the seed's own call (np.dot(X, w), np.dot(X.T, delta)), and
+    # quicker than ``@`` on small arrays (docs/performance.md). Arrays and Tensors both have
+    # it; numpy's dot differs from matmul beyond 2-D, so batches take ``@``.
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return product(x, y)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, run
+from tinygrad_lite.function import Function, apply_to
 
 # ------------------------------------------------------------------- shape and movement
 
@@ -40,7 +40,7 @@ class Expand(Function):
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        return run(Expand, x_t, shape=out.shape)
+        return apply_to(Expand, x_t, shape=out.shape)
 
 
 class Reshape(Function):
@@ -75,11 +75,11 @@ class Permute(Function):
         return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Permute, grad, order=self.inverse)
+        return apply_to(Permute, grad, order=self.inverse)
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        return run(Permute, x_t, order=self.order)
+        return apply_to(Permute, x_t, order=self.order)
 
 
 class Index(Function):
@@ -95,11 +95,11 @@ class Index(Function):
         return np.array(x[index], subok=True)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(IndexAdd, grad, index=self.index, shape=self.in_shape)
+        return apply_to(IndexAdd, grad, index=self.index, shape=self.in_shape)
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        return run(Index, x_t, index=self.index)
+        return apply_to(Index, x_t, index=self.index)
 
 
 class IndexAdd(Function):
@@ -125,8 +125,44 @@ class IndexAdd(Function):
         return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return run(Index, grad, index=self.index)
+        return apply_to(Index, grad, index=self.index)
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        return run(IndexAdd, x_t, index=self.index, shape=out.shape)
+        return apply_to(IndexAdd, x_t, index=self.index, shape=out.shape)
+
+
+class Cat(Function):
+    """out = concatenate(xs, axis)    dxs = grad cut back into the inputs' pieces along axis
+    out_t = concatenate(xs_t, axis), with zeros for an input without a tangent
+
+    Takes any number of inputs, of one shape but for their sizes along ``axis``.
+    """
+
+    __slots__ = ("axis", "bounds")
+
+    def forward(self, *xs: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        ends = np.cumsum([x.shape[axis] for x in xs]).tolist()
+        self.bounds = list(zip([0] + ends[:-1], ends))
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad: Any, *xs_and_out: Any) -> tuple[Any, ...]:
+        before = (slice(None),) * self.axis  # the axes in front of the cut
+        return tuple(
+            grad[before + (slice(start, end),)] if needs else None
+            for (start, end), needs in zip(self.bounds, self.needs_input_grad)
+        )
+
+    def jvp(self, tangents: tuple[Any, ...], *xs_and_out: Any) -> Any:
+        xs = xs_and_out[:-1]
+        pieces = [
+            np.zeros(x.shape, dtype=x.dtype) if t is None else t for t, x in zip(tangents, xs)
+        ]
+        given = [t for t in tangents if t is not None and not isinstance(t, np.ndarray)]
+        if not given:  # arrays: the plain forward
+            return Cat().forward(*pieces, axis=self.axis)
+        # Tensors, to be differentiated: the zeros become constants of the same kind.
+        tensor_type: Any = type(given[0])
+        tensors = [tensor_type._from_op(p) if isinstance(p, np.ndarray) else p for p in pieces]
+        return Cat.apply(*tensors, axis=self.axis)

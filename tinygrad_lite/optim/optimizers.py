@@ -43,8 +43,8 @@ __all__ = [
     "RMSprop",
 ]
 
-# Bytes from which glibc serves a new array from the top of its heap or from the system
-# (M_MMAP_THRESHOLD's default, 128 KiB), not from blocks freed a moment ago.
+# From this size on, an array made anew at each step costs page faults (the C allocator
+# gives it back to the system and takes it again), so the update keeps one (_times_lr).
 LARGE = 128 * 1024
 
 
@@ -249,14 +249,11 @@ class SGD(Optimizer):
         """``lr * g``; for a large g, in an array kept for parameter i (made anew if g's
         shape or dtype changed), rather than in a new array at each step.
 
-        On the MLP benchmark (W3) the new array, 1.6 MB for the first weight, was freed at
-        the end of each step next to the gradient that zero_grad frees; glibc then gave the
-        memory back to the system and took it again, page by page, at the next step: 750
-        page faults, a fifth of the step. Small arrays come and go from memory that numpy
-        and glibc keep at hand, and a kept array would only cost a lookup.
+        A large array made anew at each step is taken from the system page by page
+        (docs/performance.md, "Memory"); small ones come from memory the allocator keeps at
+        hand, and a kept array would only cost a lookup.
         """
-        # (tl.compile's Traced arrays take a new array too: a compiled step plans every
-        # temporary's buffer itself, codegen.py.)
+        # (An ndarray subclass takes a new array too: whoever made it plans its buffers.)
         if g.nbytes < LARGE or type(g) is not np.ndarray:
             return self.lr * g
         scaled = self.scaled[i]

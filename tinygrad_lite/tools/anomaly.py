@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.grad_mode import Observer, tangents_of
+from tinygrad_lite.hooks import Observer, tangents_of
 from tinygrad_lite.tools.labels import argument_names
 
 

@@ -23,7 +23,7 @@ Here is how a user adds an op and checks it: Softplus, forward and backward side
 
 >>> import numpy as np
 >>> import tinygrad_lite as tl
->>> from tinygrad_lite.function import run
+>>> from tinygrad_lite.function import apply_to
 >>> from tinygrad_lite.ops import Sigmoid
 >>> class Softplus(tl.Function):
 ...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)'''
@@ -32,7 +32,7 @@ Here is how a user adds an op and checks it: Softplus, forward and backward side
 ...         return np.logaddexp(0.0, x)
 ...
 ...     def backward(self, grad, x, out):
-...         return grad * run(Sigmoid, x)  # run: recorded when x is a Tensor
+...         return grad * apply_to(Sigmoid, x)  # apply_to: recorded when x is a Tensor
 >>> x = tl.Tensor([[-2.0, 0.0, 1.5], [3.0, -0.5, 0.25]], requires_grad=True)
 >>> tl.gradcheck(Softplus.apply, x)
 True
@@ -45,7 +45,7 @@ digits, rounding in f, vary with the CPU):
 
 >>> class BadSoftplus(Softplus):
 ...     def backward(self, grad, x, out):
-...         return grad * run(Sigmoid, x) * 1.01
+...         return grad * apply_to(Sigmoid, x) * 1.01
 >>> tl.gradcheck(BadSoftplus.apply, x)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
@@ -63,7 +63,7 @@ derivative, yet its second derivative is wrong (``x.data`` is cut from the graph
 >>> class ConstantSoftplus(Softplus):
 ...     def backward(self, grad, x, out):
 ...         x = x.data if isinstance(x, tl.Tensor) else x
-...         return grad * run(Sigmoid, x)
+...         return grad * apply_to(Sigmoid, x)
 >>> tl.gradcheck(ConstantSoftplus.apply, x)
 True
 >>> tl.gradgradcheck(ConstantSoftplus.apply, x)  # doctest: +ELLIPSIS
@@ -99,12 +99,12 @@ The forward rule of Softplus, beside its backward:
 
 >>> class DualSoftplus(Softplus):
 ...     def jvp(self, tangents, x, out):
-...         return tangents[0] * run(Sigmoid, x)
+...         return tangents[0] * apply_to(Sigmoid, x)
 >>> tl.gradcheck(DualSoftplus.apply, x, check_forward_ad=True)
 True
 >>> class BadDualSoftplus(Softplus):
 ...     def jvp(self, tangents, x, out):
-...         return tangents[0] * run(Sigmoid, -x)
+...         return tangents[0] * apply_to(Sigmoid, -x)
 >>> tl.gradcheck(BadDualSoftplus.apply, x, check_forward_ad=True)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...

@@ -61,12 +61,12 @@ def rules(fn: Any) -> list[str]:
     """The op's math from the first line of its docstring: ``[out = ..., dx = ..., ...]``.
 
     Every op states it so, formulas separated by runs of spaces:
-    ``out = 1/(1+exp(-x))    dx = grad * (out*(1-out))``. An op documented otherwise has
-    no rule to show: ``[""]``.
+    ``out = 1/(1+exp(-x))    dx = grad * (out*(1-out))``, or element by element,
+    ``out[i, j] = ...``. An op documented otherwise has no rule to show: ``[""]``.
     """
     doc = (type(fn).__doc__ or "").strip().splitlines()
     parts = re.split(r"\s{3,}", doc[0].strip()) if doc else []
-    if not parts or not parts[0].startswith("out ="):
+    if not parts or not parts[0].startswith(("out =", "out[")):
         return [""]
     return parts
 

@@ -8,7 +8,7 @@ hypothesis can think of, the gradient agrees with finite differences.
 >>> import tinygrad_lite as tl
 >>> from hypothesis import given, settings
 >>> from tinygrad_lite import testing
->>> from tinygrad_lite.function import run
+>>> from tinygrad_lite.function import apply_to
 >>> from tinygrad_lite.ops import Sigmoid
 >>> class Softplus(tl.Function):
 ...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)'''
@@ -17,7 +17,7 @@ hypothesis can think of, the gradient agrees with finite differences.
 ...         return np.logaddexp(0.0, x)
 ...
 ...     def backward(self, grad, x, out):
-...         return grad * run(Sigmoid, x)
+...         return grad * apply_to(Sigmoid, x)
 >>> @settings(max_examples=20, deadline=None)
 ... @given(testing.tensors(domain="real"))
 ... def test_softplus_gradient(x):
@@ -53,7 +53,7 @@ its shape and dtype; drawn for the outputs, they are cotangents):
 
 >>> class DualSoftplus(Softplus):
 ...     def jvp(self, tangents, x, out):
-...         return tangents[0] * run(Sigmoid, x)
+...         return tangents[0] * apply_to(Sigmoid, x)
 >>> from hypothesis import strategies as st
 >>> @settings(max_examples=20, deadline=None)
 ... @given(st.data(), st.sampled_from([np.float32, np.float64]))

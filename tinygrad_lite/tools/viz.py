@@ -64,11 +64,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_lite.engine import graph
-from tinygrad_lite.grad_mode import tangents_of
+from tinygrad_lite.hooks import tangents_of
+from tinygrad_lite.tools.explain import Explanation, HandWritten, explain
 from tinygrad_lite.tools.labels import argument_names, lookup, name_table, number
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor
+
+# explain lives in its own module; it is part of tl.viz, beside to_dot and render.
+__all__ = ["Explanation", "GraphvizError", "HandWritten", "explain", "render", "to_dot"]
 
 FREED = (
     "to_dot: the graph behind this tensor was freed by backward() (each node drops its "

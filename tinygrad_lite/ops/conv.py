@@ -1,0 +1,114 @@
+"""Sliding windows: the two primitives behind convolution and pooling.
+
+``Im2col`` lays every window of an image out as a row of a matrix, so that a convolution
+is one matrix product (``nn.conv2d``) and a pooling a reduction over each row's elements
+(``nn.max_pool2d``, ``nn.avg_pool2d``). Its backward is ``Col2im``, which adds each row
+back where its window lay; and the backward of ``Col2im`` is ``Im2col``, so both can be
+differentiated any number of times.
+
+Images are NCHW: (batch, channels, height, width). A window is ``kernel = (kh, kw)``
+pixels, windows start every ``stride = (sh, sw)`` pixels, and the image is first padded
+with ``padding = (ph, pw)`` zeros on each side; so there are ``OH = (H + 2*ph - kh) // sh
++ 1`` rows of windows and ``OW`` columns (the last pixels are left out when the strides
+do not divide evenly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tinygrad_lite.function import Function, apply_to
+
+Pair = tuple[int, int]
+
+
+def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """How many windows fit along one axis: (size + 2*padding - kernel) // stride + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class Im2col(Function):
+    """out[(n, i, j), (c, di, dj)] = xp[n, c, i*sh + di, j*sw + dj]    dx = col2im(grad)
+    out_t = im2col(x_t)
+
+    ``xp`` is x padded with zeros. The result has one row per window, in the order (n, i,
+    j), and one column per pixel of a window, in the order (c, di, dj): shape (N*OH*OW,
+    C*kh*kw), the "im2col" matrix. A convolution's weight of shape (O, C, kh, kw),
+    reshaped to (O, C*kh*kw), multiplies it from the right, transposed.
+    """
+
+    __slots__ = ("in_shape", "kernel", "stride", "padding")
+
+    def forward(self, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+        self.in_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        # A view, copying nothing: windows[n, c, i, j] is the window at row i, column j.
+        windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        n, c, oh, ow = windows.shape[:4]
+        # The one copy: the windows laid out as rows (n, i, j) of pixels (c, di, dj).
+        return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return apply_to(
+            Col2im,
+            grad,
+            shape=self.in_shape,
+            kernel=self.kernel,
+            stride=self.stride,
+            padding=self.padding,
+        )
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents  # linear: the tangent takes the value's path
+        return apply_to(Im2col, x_t, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+
+class Col2im(Function):
+    """out = zeros(shape), with each row of x added where its window lies    dx = im2col(grad)
+    out_t = col2im(x_t)
+
+    The adjoint of ``Im2col``: x has the im2col layout, shape (N*OH*OW, C*kh*kw), and the
+    result is an image of ``shape`` (N, C, H, W). Where windows overlap (a stride smaller
+    than the kernel), their pixels add up; pixels that no window covers stay 0, and so does
+    the padding, which is cut off.
+    """
+
+    __slots__ = ("kernel", "stride", "padding")
+
+    def forward(
+        self, x: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair
+    ) -> np.ndarray:
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        (n, c, h, w), (kh, kw), (sh, sw), (ph, pw) = shape, kernel, stride, padding
+        oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
+        windows = x.reshape(n, oh, ow, c, kh, kw)
+        out = np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
+        # One loop step per pixel of the window (kh * kw of them), each adding that pixel
+        # of every window at once: pixel (di, dj) of window (i, j) lies at
+        # (i*sh + di, j*sw + dj), so it covers rows di, di + sh, ..., di + (oh-1)*sh.
+        for di in range(kh):
+            for dj in range(kw):
+                rows = slice(di, di + (oh - 1) * sh + 1, sh)
+                columns = slice(dj, dj + (ow - 1) * sw + 1, sw)
+                covered = out[:, :, rows, columns]  # a view: += adds into out
+                covered += windows[:, :, :, :, di, dj].transpose(0, 3, 1, 2)
+        return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return apply_to(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents  # linear: the tangent takes the value's path
+        return apply_to(
+            Col2im,
+            x_t,
+            shape=out.shape,
+            kernel=self.kernel,
+            stride=self.stride,
+            padding=self.padding,
+        )
