@@ -188,12 +188,52 @@ def _index_add(draw: Any) -> Case:
     return Case(f, [x], f"index_add({picked} at {index} into {shape})")
 
 
+@st.composite
+def _cross_entropy_probabilities(draw: Any) -> Case:
+    # The table's cases give class indices; here the target is probabilities, a Tensor too.
+    n, classes = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    x = draw(testing.tensors((n, classes)))
+    y = draw(testing.tensors((n, classes), domain="unit"))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+
+    def f(x: Tensor, y: Tensor) -> Tensor:
+        return nn.cross_entropy(x, y, reduction=reduction)
+
+    return Case(f, [x, y], f"cross_entropy({n}x{classes}, probabilities, {reduction})")
+
+
+@st.composite
+def _col2im(draw: Any) -> Case:
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    kernel = (draw(st.integers(1, h + 2 * padding[0])), draw(st.integers(1, w + 2 * padding[1])))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    rows = n * ((h + 2 * padding[0] - kernel[0]) // stride[0] + 1)
+    rows *= (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    x = draw(testing.tensors((rows, c * kernel[0] * kernel[1])))
+    params = {"shape": (n, c, h, w), "kernel": kernel, "stride": stride, "padding": padding}
+
+    def f(x: Tensor) -> Tensor:
+        return ops.Col2im.apply(x, **params)
+
+    return Case(f, [x], f"col2im({x.shape}, {params})")
+
+
 # Every primitive of ops, with the cases that exercise it: a row of the op table, or cases
 # of its own for those no Tensor method applies alone.
 PRIMITIVES: dict[str, st.SearchStrategy[Case]] = {
     "Abs": _table_case("abs"),
     "Add": _table_case("add"),
     "Affine": _affine(),
+    "Cat": st.one_of(_table_case("cat"), _table_case("stack")),
+    "Col2im": _col2im(),
+    "CrossEntropy": st.one_of(_table_case("cross_entropy"), _cross_entropy_probabilities()),
+    "Im2col": st.one_of(_table_case("conv2d"), _table_case("avg_pool2d")),
+    "LogSoftmax": _table_case("log_softmax"),
+    "Maximum": st.one_of(_table_case("maximum"), _table_case("minimum")),
+    "Softmax": _table_case("softmax"),
+    "Where": st.one_of(_table_case("where"), _table_case("clip")),
     "Div": _table_case("div"),
     "Exp": _table_case("exp"),
     "Expand": _table_case("expand"),
