@@ -673,7 +673,7 @@ class Tensor:
         """Axes ``start_dim`` to ``end_dim`` (both included) merged into one (a reshape).
 
         ``t.flatten()`` is 1-D (a 0-d tensor becomes shape (1,)); ``t.flatten(1)`` keeps the
-        batch axis and flattens the rest, as a classifier does before its dense layers.
+        batch axis and flattens the rest (each sample's features in one row).
         """
         ndim = max(self.data.ndim, 1)  # a 0-d tensor flattens as a tensor of shape (1,)
         (start,) = normalize_axes("flatten", (start_dim,), ndim)

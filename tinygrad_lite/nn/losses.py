@@ -235,9 +235,8 @@ def _class_indices(op: str, target: Any, n: int | None, classes: int | None) -> 
             f"{op}: class indices must have shape ({n},), one per row of the input, got "
             f"shape {data.shape}"
         )
-    # The checks look at the values as a plain array: they decide nothing in the
-    # computation, which goes on with data (so tl.compile records the conversion below and
-    # checks the labels on the calls it records; docs/compile.md).
+    # The checks read the values as a plain array, apart from the computation, which goes
+    # on with data itself (an ndarray subclass stays one, and sees only the conversion).
     values = np.asarray(data)
     if values.dtype.kind == "f":
         whole = np.isfinite(values) & (values == np.round(values))

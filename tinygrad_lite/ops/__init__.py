@@ -3,11 +3,11 @@
 One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, where, maximum, ...),
 ``reductions.py`` (sum, max, softmax, log-softmax), ``movement.py`` (expand, reshape,
 permute, index, cat), ``matmul.py``, ``conv.py`` (the sliding windows of convolution and
-pooling), and ``losses.py``, the fused ops a training step runs (a dense layer with a
-bias, the sum-of-squares loss, softmax cross-entropy). Each docstring states the op's math
-in the code's own names: ``out`` is the result, ``grad`` the gradient of the final output
-with respect to ``out``, and ``dx``, ``dy`` what the backward returns for the inputs ``x``,
-``y``.
+pooling), and ``losses.py``, fused ops that save nodes on every training step (an affine
+map on a batch of rows, the sum-of-squares loss, softmax cross-entropy). Each docstring
+states the op's math in the code's own names: ``out`` is the result, ``grad`` the gradient
+of the final output with respect to ``out``, and ``dx``, ``dy`` what the backward returns
+for the inputs ``x``, ``y``.
 """
 
 from __future__ import annotations

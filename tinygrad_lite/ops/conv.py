@@ -1,10 +1,9 @@
 """Sliding windows: the two primitives behind convolution and pooling.
 
 ``Im2col`` lays every window of an image out as a row of a matrix, so that a convolution
-is one matrix product (``nn.conv2d``) and a pooling a reduction over each row's elements
-(``nn.max_pool2d``, ``nn.avg_pool2d``). Its backward is ``Col2im``, which adds each row
-back where its window lay; and the backward of ``Col2im`` is ``Im2col``, so both can be
-differentiated any number of times.
+is one matrix product with the kernels and a pooling a reduction over each row's elements.
+Its backward is ``Col2im``, which adds each row back where its window lay; and the
+backward of ``Col2im`` is ``Im2col``, so both can be differentiated any number of times.
 
 Images are NCHW: (batch, channels, height, width). A window is ``kernel = (kh, kw)``
 pixels, windows start every ``stride = (sh, sw)`` pixels, and the image is first padded

@@ -1,7 +1,7 @@
-"""Fused primitives for what every training step runs: a dense layer with a bias
-(``Affine``) and the sum-of-squares loss (``SSELoss``) of the seed networks, each one node
-where the composition would be several, with the composition's results to the bit; and a
-classifier's softmax cross-entropy (``CrossEntropy``), whose fused rule is ``p - y``.
+"""Fused primitives for what nearly every training step runs: a dense layer with a bias
+(``Affine``) and the sum-of-squares loss (``SSELoss``), each one node where the composition
+would be several, with the composition's results to the bit; and a classifier's softmax
+cross-entropy (``CrossEntropy``), whose fused rule is ``p - y``.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class CrossEntropy(Function):
     logits, one row of C class scores for each of N samples; ``y`` the target, one row of C
     class probabilities for each sample, or, given as ``labels`` (N class indices, a
     constant), the rows of the one-hot matrix. In numpy, in this order (the hand-written
-    backprop of a digit classifier repeats it to the bit)::
+    backprop can repeat it to the bit)::
 
         z = x - max(x, axis=1, keepdims=True)
         s = sum(exp(z), axis=1, keepdims=True)
