@@ -80,13 +80,13 @@ def backward(
         return [(root, grad)]
     if create_graph:
         with enable_grad():  # the rules' operations on Tensors are recorded
-            return list(_gradients(root, grad, retain_graph, tensors=True).items())
+            return list(_gradients(root, grad, retain_graph, True).items())
     if _mode.levels:
         if not isinstance(grad, type(root)):
             grad = type(root)._from_op(np.asanyarray(grad))
         with no_grad():  # the levels watch the rules' operations; nothing is recorded
-            return list(_gradients(root, grad, retain_graph, tensors=True).items())
-    return _owned(_gradients(root, grad, retain_graph, tensors=False))
+            return list(_gradients(root, grad, retain_graph, True).items())
+    return _owned(_gradients(root, grad, retain_graph, False))
 
 
 def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> dict[Tensor, Any]:
