@@ -17,6 +17,9 @@ tinygrad_lite's run, and its step would leave the caches cold for the next hand-
 ``--smoke`` runs everything for a few steps, checks that tinygrad_lite and the
 hand-written code still agree (bit for bit on the seed's networks), prints the table and
 asserts nothing about time: CI runs it so that the benchmark cannot rot.
+
+After the training workloads, J compares the two modes of differentiation: the Jacobian of
+f: R^n -> R^m by ``tl.jacfwd`` and by ``tl.jacrev``, from tall to wide (see jacobians.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks import jacobians
 from benchmarks.workloads import WORKLOADS, Implementation, Workload
 
 IMPORT_CHILD = (
@@ -50,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="a few steps of each; no timing")
     parser.add_argument("--rounds", type=int, default=21, help="turns per implementation")
-    parser.add_argument("--only", nargs="+", metavar="W", help="workloads to run (W1 W2 W3)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="W", help="workloads to run (W1 W2 W3, J for the Jacobians)"
+    )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument(
         "--clock", choices=["cpu", "wall"], default="cpu", help="CPU time (default) or wall time"
@@ -69,13 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"version": torch.__version__.split("+")[0], "results": results}))
         return 0
 
-    torch = None if args.no_torch else _torch_column(argv or sys.argv[1:])
-    print(_header(torch, "CPU time" if args.clock == "cpu" else "wall time"))
+    clock_name = "CPU time" if args.clock == "cpu" else "wall time"
+    if workloads:
+        torch = None if args.no_torch else _torch_column(argv or sys.argv[1:])
+        print(_header(torch, clock_name))
     for workload in workloads:
         ours = run_workload(workload, "tinygrad_lite", rounds, clock, args.smoke)
         compiled = run_workload(workload, "compiled", rounds, clock, args.smoke)
         theirs = torch["results"][workload.name] if torch else None
         print(_row(workload, ours, compiled, theirs), flush=True)
+    if not args.only or "J" in args.only:
+        results = jacobians.run(max(3, rounds // 2), args.smoke, clock)
+        print(("\n" if workloads else "") + jacobians.table(results, clock_name), flush=True)
     import_ms = import_overhead_ms(1 if args.smoke else 7)
     verdict = "ok" if import_ms < IMPORT_TARGET_MS else "over"
     print(f"\nimport tinygrad_lite after numpy: {import_ms:.1f} ms (target < 50 ms: {verdict})")

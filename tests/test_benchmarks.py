@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,3 +32,32 @@ def test_the_breakdown_of_a_w2_step_runs_and_names_every_part() -> None:
         "optimizer: zero_grad and SGD step",
     ]
     assert all(line.rstrip().endswith("%") for line in lines[2:7])
+
+
+def test_the_jacobian_workload_runs_and_compares_the_two_modes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--no-torch", "--only", "J"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Jacobian of f: R^n -> R^m")
+    assert lines[1].split() == ["n", "m", "jacfwd", "jacrev", "jacfwd/jacrev", "faster"]
+    rows = [line.split() for line in lines[2:4]]
+    assert [(row[0], row[1]) for row in rows] == [("2", "8"), ("8", "2")]
+    assert all(row[-1] in ("jacfwd", "jacrev") for row in rows)
+
+
+def test_the_jacobian_check_catches_modes_that_disagree() -> None:
+    from benchmarks import jacobians
+
+    class Wrong(jacobians.Jacobian):
+        def forward(self) -> Any:
+            return super().forward() * 1.001
+
+    jacobians.check(jacobians.Jacobian(3, 2))
+    with pytest.raises(AssertionError, match="jacfwd and jacrev differ"):
+        jacobians.check(Wrong(3, 2))

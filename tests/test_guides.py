@@ -480,10 +480,13 @@ def test_ops_reference_names_every_primitive() -> None:
 def test_ops_reference_quotes_each_primitive_rule() -> None:
     # Each primitive's docstring states its math on its first line ("out = ...    dx = ...");
     # the reference must show the same formulas, so a changed rule changes the page too.
+    # The same for forward mode's rule, the docstring's line "out_t = ...".
     spans = set(CODE.findall(_prose((DOCS / "ops.md").read_text())))
     for name, cls in _primitives().items():
-        first_line = (cls.__doc__ or "").strip().splitlines()[0]
-        for formula in re.split(r"\s{3,}", first_line):
+        lines = (cls.__doc__ or "").strip().splitlines()
+        tangent = [line.strip() for line in lines if line.strip().startswith("out_t =")]
+        assert tangent, f"{name}'s docstring has no line 'out_t = ...' (its jvp rule)"
+        for formula in [*re.split(r"\s{3,}", lines[0]), tangent[0]]:
             if PROSE & set(formula.split()):
                 continue
             # In a table, a `|` would end the cell: |x| is written abs(x) there.

@@ -42,9 +42,11 @@ RANKS = {
     "tinygrad_lite.ops.losses": 4,
     "tinygrad_lite.ops": 5,
     "tinygrad_lite.tensor": 6,
-    "tinygrad_lite.autograd": 7,
+    "tinygrad_lite.forward_ad": 7,
     "tinygrad_lite.data": 7,
     "tinygrad_lite.hooks": 7,
+    "tinygrad_lite.autograd": 8,
+    "tinygrad_lite.func": 9,
     # nn and optim
     "tinygrad_lite.nn.init": 0,
     "tinygrad_lite.nn.utils": 0,

@@ -1,4 +1,4 @@
-"""tinygrad_lite: a small, readable reverse-mode autograd framework on numpy.
+"""tinygrad_lite: a small, readable autograd framework on numpy, reverse mode and forward mode.
 
 >>> import tinygrad_lite as tl
 >>> x = tl.Tensor(3.0, requires_grad=True)
@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lite import data, interop, nn, optim
+from tinygrad_lite import data, forward_ad, interop, nn, optim
 from tinygrad_lite.autograd import grad, value_and_grad
 from tinygrad_lite.compile import compile_step as compile
+from tinygrad_lite.func import hessian, jacfwd, jacrev, jvp, linearize, vjp
 from tinygrad_lite.function import Function
 from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_lite.nn import init
@@ -44,12 +45,18 @@ __all__ = [
     "data",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "hessian",
     "init",
     "interop",
     "is_grad_enabled",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
     "load",
     "nn",
     "no_grad",
@@ -59,6 +66,7 @@ __all__ = [
     "testing",
     "trace",
     "value_and_grad",
+    "vjp",
     "viz",
     "where",
 ]

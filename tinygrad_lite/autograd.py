@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import engine
-from tinygrad_lite.grad_mode import enable_grad, is_grad_enabled
+from tinygrad_lite.forward_ad import alias
+from tinygrad_lite.grad_mode import _mode, enable_grad, is_dual, is_grad_enabled
 from tinygrad_lite.tensor import Tensor
 
 
@@ -48,7 +49,7 @@ def value_and_grad(
             if isinstance(a, Tensor) and a.requires_grad and recording:
                 nested = True
             else:
-                args_list[i] = Tensor(a.data if isinstance(a, Tensor) else a, requires_grad=True)
+                args_list[i] = fresh_leaf(a)
         with enable_grad():
             out = f(*args_list, **kwargs)
         if not isinstance(out, Tensor) or out.size != 1:
@@ -95,6 +96,18 @@ def grad(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Callab
     return grad_f
 
 
+def fresh_leaf(value: Any) -> Tensor:
+    """``value`` (a Tensor, number, list or array) as a new leaf that requires grad.
+
+    A dual tensor keeps its tangents (forward over reverse: ``jvp`` of a gradient).
+    """
+    if isinstance(value, Tensor) and _mode.levels and is_dual(value):
+        leaf = alias(value, _mode.levels)  # not recorded: value does not require grad here
+        leaf.requires_grad = True
+        return leaf
+    return Tensor(value.data if isinstance(value, Tensor) else value, requires_grad=True)
+
+
 def _uses_other_tensors(out: Tensor, own: set[int]) -> bool:
     """Whether ``out`` was computed from a tensor that requires grad, other than ``own``."""
     # Every tensor that requires grad comes from a leaf that does: checking the leaves
@@ -102,12 +115,12 @@ def _uses_other_tensors(out: Tensor, own: set[int]) -> bool:
     return any(x._ctx is None and x.requires_grad and id(x) not in own for x in engine.graph(out))
 
 
-def _check_argnums(argnums: Any) -> tuple[int, ...]:
+def _check_argnums(argnums: Any, op: str = "grad") -> tuple[int, ...]:
     positions = argnums if isinstance(argnums, tuple) else (argnums,)
     if not positions or not all(
         isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in positions
     ):
-        raise TypeError(f"grad: argnums must be an int >= 0 or a tuple of them, got {argnums!r}")
+        raise TypeError(f"{op}: argnums must be an int >= 0 or a tuple of them, got {argnums!r}")
     return positions
 
 
@@ -115,11 +128,13 @@ def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
     """A gradient as a Tensor of its own; zeros where f does not depend on the argument.
 
     Arrays come from the engine already owned (``engine._owned``). Tensors, under nested
-    calls, come as the rules made them, and a rule may give one to several inputs (add
-    does): one that is not recorded, and so could be changed in place, is copied.
+    calls or in forward mode, come as the rules made them, and a rule may give one to
+    several inputs (add does): one that is neither recorded nor dual, and so could be
+    changed in place, is copied.
     """
     if g is None:
         return Tensor.zeros(*leaf.shape, dtype=leaf.dtype)
     if isinstance(g, Tensor):
-        return g if g._ctx is not None else Tensor._from_op(g.data.copy())
+        keep = g._ctx is not None or (_mode.levels and is_dual(g))
+        return g if keep else Tensor._from_op(g.data.copy())
     return Tensor._from_op(g)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lite.grad_mode import _mode, enable_grad, fp_quiet
+from tinygrad_lite.grad_mode import _mode, enable_grad, fp_quiet, no_grad
 
 if TYPE_CHECKING:
     from tinygrad_lite.tensor import Tensor
@@ -71,26 +71,32 @@ def backward(
     ``grad`` is the gradient of the output with respect to ``root`` itself (ones for a
     scalar loss). Returns (leaf, gradient) pairs; the caller decides where they go
     (``Tensor.backward`` adds them to ``.grad``, ``tl.grad`` returns them). Gradients are
-    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself.
+    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself, or
+    when forward mode watches (a dual level is active): then the rules run on Tensors,
+    recording nothing, so that the levels see their ops and give the gradients tangents
+    (forward over reverse, as in ``tl.hessian``).
     """
     if root._ctx is None:
         return [(root, grad)]
     if create_graph:
         with enable_grad():  # the rules' operations on Tensors are recorded
-            return list(_gradients(root, grad, retain_graph, create_graph).items())
-    return _owned(_gradients(root, grad, retain_graph, create_graph))
+            return list(_gradients(root, grad, retain_graph, True).items())
+    if _mode.levels:
+        if not isinstance(grad, type(root)):
+            grad = type(root)._from_op(np.asanyarray(grad))
+        with no_grad():  # the levels watch the rules' operations; nothing is recorded
+            return list(_gradients(root, grad, retain_graph, True).items())
+    return _owned(_gradients(root, grad, retain_graph, False))
 
 
-def _gradients(
-    root: Tensor, grad: Any, retain_graph: bool, create_graph: bool
-) -> dict[Tensor, Any]:
+def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> dict[Tensor, Any]:
     """The walk: the gradient of each leaf behind ``root``, by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
     waiting = [(-root._ctx.seq, root)]  # a heap: the node made last on top
     while waiting:
         t = heappop(waiting)[1]  # every Tensor computed from t is done: its grad is complete
         fn = t._ctx
-        input_grads = _run_rule(fn, grads.pop(t), t, create_graph)
+        input_grads = _run_rule(fn, grads.pop(t), t, tensors)
         for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
@@ -107,13 +113,13 @@ def _gradients(
     return grads  # every Tensor visited was popped: what is left are the leaves
 
 
-def _run_rule(fn: Any, grad: Any, out: Tensor, create_graph: bool) -> tuple[Any, ...]:
+def _run_rule(fn: Any, grad: Any, out: Tensor, tensors: bool) -> tuple[Any, ...]:
     """The gradients of ``fn``'s inputs, one per input, from its backward rule.
 
     First the inputs ``fn`` saved are checked: still there (not freed) and unchanged (an
     input changed in place since has a version later than the node, see the clock). The
-    rule runs on their arrays, or on the Tensors themselves to be recorded; the observers
-    see the step.
+    rule runs on their arrays, or on the Tensors themselves (to be recorded, or watched by
+    forward mode); the observers see the step.
     """
     inputs = fn.inputs
     if inputs is None:
@@ -121,7 +127,7 @@ def _run_rule(fn: Any, grad: Any, out: Tensor, create_graph: bool) -> tuple[Any,
     for x in inputs:
         if x._version > fn.seq:
             raise _changed_in_place(fn, x)
-    if create_graph:
+    if tensors:
         input_grads = fn.backward(grad, *inputs, out)
     else:
         input_grads = fn.backward(grad, *[x.data for x in inputs], out.data)

@@ -1,4 +1,4 @@
-"""Function: one differentiable operation, its forward and its backward side by side.
+"""Function: one differentiable operation, its forward, backward and jvp side by side.
 
 Every primitive in ``ops/`` is a Function, and so is any op a user adds:
 
@@ -7,16 +7,24 @@ Every primitive in ``ops/`` is a Function, and so is any op a user adds:
 >>> from tinygrad_lite.function import apply_to
 >>> from tinygrad_lite.ops import Sigmoid
 >>> class Softplus(tl.Function):
-...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)'''
+...     '''out = log(1 + exp(x))    dx = grad * sigmoid(x)
+...     out_t = x_t * sigmoid(x)
+...     '''
 ...
 ...     def forward(self, x):
 ...         return np.logaddexp(0.0, x)
 ...
 ...     def backward(self, grad, x, out):
 ...         return grad * apply_to(Sigmoid, x)
+...
+...     def jvp(self, tangents, x, out):
+...         (x_t,) = tangents
+...         return x_t * apply_to(Sigmoid, x)
 >>> x = tl.Tensor([0.0, 2.0], requires_grad=True)
 >>> Softplus.apply(x).sum().backward()
 >>> x.grad
+Tensor([0.5       , 0.88079708])
+>>> tl.jvp(Softplus.apply, (tl.Tensor([0.0, 2.0]),), (tl.Tensor([1.0, 1.0]),))[1]
 Tensor([0.5       , 0.88079708])
 
 ``forward`` receives numpy arrays (and keyword parameters) and returns an array.
@@ -33,6 +41,15 @@ the gradient can be differentiated again. Rules built from operators (``+ - * / 
 the methods arrays and Tensors share (``reshape``, ``sum``, ``mT``) work in both cases
 unchanged; for anything else a rule calls :func:`apply_to`, which applies another Function
 to whichever kind of value it was given.
+
+``jvp``, the third rule, is forward mode's (``tl.forward_ad``, ``tl.jvp``): it receives
+``tangents``, one per input (None for an input that has none; at least one has one), and
+the op's inputs and output as ``backward`` does, and returns the output's tangent, of the
+output's shape. Where backward multiplies the gradient arriving at the output by each
+input's local derivative, jvp multiplies each input's tangent by the same local derivative
+and adds the terms up (:func:`summed`). Like backward, it gets numpy arrays, or Tensors
+when its own derivatives are needed (nested forward mode, or a graph being recorded).
+A Function without one works in reverse mode and is a clear error in forward mode.
 """
 
 from __future__ import annotations
@@ -66,6 +83,13 @@ class Function:
 
     def backward(self, grad: Any, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+    def jvp(self, tangents: tuple[Any, ...], *args: Any) -> Any:
+        raise NotImplementedError(
+            f"{self.name}: forward mode needs the op's jvp rule, and {type(self).__name__} "
+            f"defines none; add jvp(self, tangents, *inputs, out) beside its backward, "
+            f"returning the output's tangent (see docs/adding-an-op.md)"
+        )
 
     @property
     def name(self) -> str:
@@ -128,6 +152,16 @@ def _not_tensors(cls: type[Function], inputs: tuple[Any, ...]) -> TypeError:
         f"{cls.__name__}.apply() takes one or more Tensors as positional inputs, got "
         f"({', '.join(type(x).__name__ for x in inputs)}); pass other arguments by keyword"
     )
+
+
+def summed(*terms: Any) -> Any:
+    """The sum of the terms that are not None: a jvp rule's terms, one per input, each None
+    for an input without a tangent (so no work is spent on it)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
 
 
 def apply_to(fn_type: type[Function], value: Any, **params: Any) -> Any:

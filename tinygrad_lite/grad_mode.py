@@ -9,6 +9,13 @@ engine report every forward op and every backward step to it, and the layers bui
 core report each of their calls (the study tools are observers, see hooks.py). With none
 active, the cost is one attribute test per op and per layer call.
 
+Forward mode plugs in through the same hook. A dual level is an observer that, told of an
+op, computes the tangent of the op's output from the tangents of its inputs; the active
+levels are listed in ``_mode.levels`` (outermost first) and come first among the
+observers, so that a study tool told of the op sees the tangents it got. Each level holds
+``tangents``, a mapping from a Tensor to its tangent at that level; ``tangents_of`` reads
+them. With no level active, forward mode costs nothing: the op makes the one test above.
+
 >>> import tinygrad_lite as tl
 >>> w = tl.Tensor([1.0, 2.0], requires_grad=True)
 >>> with tl.no_grad():
@@ -146,12 +153,24 @@ class Observer:
 class _ThreadMode(threading.local):
     # Class attributes are the values every new thread starts from.
     enabled = True
-    observers: tuple[Observer, ...] = ()
+    observers: tuple[Observer, ...] = ()  # the dual levels (below), then the study tools
+    levels: tuple[Any, ...] = ()  # forward mode's active dual levels, outermost first
     quiet = False  # inside fp_quiet(): numpy's floating-point warnings are already off
     saved: tuple[bool, ...] = ()  # grad modes to restore on leaving no_grad/enable_grad
 
 
 _mode = _ThreadMode()
+
+
+def tangents_of(t: Any) -> list[Any]:
+    """The tangent of ``t`` at each active dual level of this thread, outermost first (None
+    at a level where it has none); an empty list when no level is active."""
+    return [level.tangents.get(t) for level in _mode.levels]
+
+
+def is_dual(t: Any) -> bool:
+    """Whether ``t`` carries a tangent at an active dual level of this thread."""
+    return any(t in level.tangents for level in _mode.levels)
 
 
 def is_grad_enabled() -> bool:

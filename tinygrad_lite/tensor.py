@@ -34,7 +34,7 @@ from tinygrad_lite.convert import (
     to_array,
 )
 from tinygrad_lite.function import clock
-from tinygrad_lite.grad_mode import _mode, fp_quiet
+from tinygrad_lite.grad_mode import _mode, fp_quiet, is_dual, tangents_of
 from tinygrad_lite.shapes import (
     broadcast_shape,
     normalize_axes,
@@ -170,7 +170,8 @@ class Tensor:
         return float(self.item())
 
     def __repr__(self) -> str:
-        """The data, then what made it (``op=``) or ``requires_grad=True``, then the grad.
+        """The data, then what made it (``op=``) or ``requires_grad=True``, then the grad;
+        in forward mode, the tangent (at the innermost dual level that gives it one).
 
         >>> w = Tensor([1.0, 2.0], requires_grad=True)
         >>> (w * w).sum().backward()
@@ -191,6 +192,12 @@ class Tensor:
             grad = np.array2string(self.grad.data, separator=", ", prefix=indent + "grad=")
             # A grad that spans lines starts on a line of its own, aligned under the data.
             text += f",\n{indent}grad={grad}" if "\n" in text + grad else f", grad={grad}"
+        tangent = next((t for t in reversed(tangents_of(self)) if t is not None), None)
+        if tangent is not None:
+            values = np.array2string(tangent.data, separator=", ", prefix=indent + "tangent=")
+            text += (
+                f",\n{indent}tangent={values}" if "\n" in text + values else f", tangent={values}"
+            )
         return text + ")"
 
     # ----------------------------------------------------------- in-place changes
@@ -286,6 +293,12 @@ class Tensor:
                 f"{op}: a leaf that requires grad cannot be changed in place while operations "
                 f"are recorded; do it inside `with tl.no_grad():`"
             )
+        if _mode.levels and is_dual(self):
+            raise RuntimeError(
+                f"{op}: this tensor is dual (it has a tangent at an active dual level), and "
+                f"changing its value in place would leave that tangent behind; compute a new "
+                f"tensor instead (t = t + x), or change it outside the level"
+            )
 
     # ------------------------------------------------------------------- backward
 
@@ -339,11 +352,12 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
-        if isinstance(grad, Tensor):  # under create_graph
+        if isinstance(grad, Tensor):  # under create_graph, or in forward mode
             # The engine hands these out as the rules made them, and a rule may give one
             # Tensor to several inputs (add does). One that is not recorded could be changed
-            # in place, changing the other .grad too: it gets a copy of its own.
-            if grad._ctx is None:
+            # in place, changing the other .grad too: it gets a copy of its own (unless it is
+            # dual, which forward mode gives: then it cannot be changed in place either).
+            if grad._ctx is None and not is_dual(grad):
                 grad = Tensor._from_op(grad.data.copy())
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
@@ -410,26 +424,26 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def _broadcast(self, op: str, other: Any, reflected: bool = False) -> tuple[Tensor, Tensor]:
-        """The two operands of a binary op, as Tensors of one shape where grads must flow.
+        """The two operands of a binary op, as Tensors of one shape where derivatives flow.
 
         ``other`` may be a number, a list or an array; it is a constant. Each operand that
-        requires grad and is smaller than the result is expanded (``ops.Expand``), so that
-        the primitive sees equal shapes and the Expand's backward undoes the broadcast.
-        A constant is left to numpy's broadcasting, since no gradient flows back to it.
+        a derivative flows through (see ``_flows``) and is smaller than the result is
+        expanded (``ops.Expand``), so that the primitive sees equal shapes, the Expand's
+        backward undoes the broadcast and its jvp broadcasts the tangent. A constant is
+        left to numpy's broadcasting, since no derivative flows through it.
         """
         if not isinstance(other, Tensor):
             other = _constant(op, other, self.data.dtype)
         x, y = (other, self) if reflected else (self, other)
         if x.data.shape == y.data.shape:
             return x, y
-        if not other.data.shape and not other.requires_grad:
+        if not other.data.shape and not other.requires_grad and not _mode.levels:
             return x, y  # a constant scalar: numpy broadcasts it, and it needs no gradient
         shape = broadcast_shape(op, x.data.shape, y.data.shape)
-        if _mode.enabled:
-            if x.requires_grad and x.data.shape != shape:
-                x = x.expand(shape)
-            if y.requires_grad and y.data.shape != shape:
-                y = y.expand(shape)
+        if x.data.shape != shape and _flows(x):
+            x = x.expand(shape)
+        if y.data.shape != shape and _flows(y):
+            y = y.expand(shape)
         return x, y
 
     # ---------------------------------------------------------------------- matmul
@@ -813,11 +827,10 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     cond = _condition(cond)
     x, y = _tensor_list("where", [x, y])
     shape = broadcast_shape("where", cond.shape, broadcast_shape("where", x.shape, y.shape))
-    if _mode.enabled:
-        if x.requires_grad and x.data.shape != shape:
-            x = x.expand(shape)
-        if y.requires_grad and y.data.shape != shape:
-            y = y.expand(shape)
+    if x.data.shape != shape and _flows(x):
+        x = x.expand(shape)
+    if y.data.shape != shape and _flows(y):
+        y = y.expand(shape)
     return ops.Where.apply(x, y, cond=cond)
 
 
@@ -895,10 +908,11 @@ def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
     """A non-Tensor operand as a constant Tensor.
 
-    Numbers, and arrays of ints or bools, are weakly typed as in numpy: they take the other
-    operand's dtype, so that ``t32 * 2`` stays float32.
+    Numbers, and ints or bools of numpy (arrays, or scalars such as a comparison of 0-d
+    arrays gives), are weakly typed as in numpy: they take the other operand's dtype, so
+    that ``t32 * 2`` stays float32.
     """
-    if isinstance(value, (bool, int, float)) or (
+    if isinstance(value, (bool, int, float, np.bool_, np.integer)) or (
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
     ):
         try:
@@ -944,17 +958,22 @@ def _matmul(x: Tensor, y: Tensor) -> Tensor:
             f"{x.data.shape[:-2]} and {y.data.shape[:-2]} (all but the last two) do not "
             f"broadcast; aligned from the right, each pair must be equal or contain a 1"
         ) from None
-    if _mode.enabled:
-        if x.requires_grad and x.data.shape[:-2] != batch:
-            x = x.expand(*batch, *x.data.shape[-2:])
-        if y.requires_grad and y.data.shape[:-2] != batch:
-            y = y.expand(*batch, *y.data.shape[-2:])
+    if x.data.shape[:-2] != batch and _flows(x):
+        x = x.expand(*batch, *x.data.shape[-2:])
+    if y.data.shape[:-2] != batch and _flows(y):
+        y = y.expand(*batch, *y.data.shape[-2:])
     out = ops.Matmul.apply(x, y)
     if len(xs) == 1 or len(ys) == 1:
         rows = xs[-2:-1]  # () for a 1-D first operand
         columns = ys[-1:] if len(ys) > 1 else ()
         out = out.reshape(*batch, *rows, *columns)
     return out
+
+
+def _flows(t: Tensor) -> bool:
+    """Whether a derivative flows through ``t``: a gradient (it requires grad, and operations
+    are recorded) or, in forward mode, a tangent (it is dual)."""
+    return (t.requires_grad and _mode.enabled) or bool(_mode.levels and is_dual(t))
 
 
 def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 class Im2col(Function):
     """out[(n, i, j), (c, di, dj)] = xp[n, c, i*sh + di, j*sw + dj]    dx = col2im(grad)
+    out_t = im2col(x_t)
 
     ``xp`` is x padded with zeros. The result has one row per window, in the order (n, i,
     j), and one column per pixel of a window, in the order (c, di, dj): shape (N*OH*OW,
@@ -61,9 +62,14 @@ class Im2col(Function):
             padding=self.padding,
         )
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents  # linear: the tangent takes the value's path
+        return apply_to(Im2col, x_t, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
 
 class Col2im(Function):
     """out = zeros(shape), with each row of x added where its window lies    dx = im2col(grad)
+    out_t = col2im(x_t)
 
     The adjoint of ``Im2col``: x has the im2col layout, shape (N*OH*OW, C*kh*kw), and the
     result is an image of ``shape`` (N, C, H, W). Where windows overlap (a stride smaller
@@ -94,3 +100,14 @@ class Col2im(Function):
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Im2col, grad, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents  # linear: the tangent takes the value's path
+        return apply_to(
+            Col2im,
+            x_t,
+            shape=out.shape,
+            kernel=self.kernel,
+            stride=self.stride,
+            padding=self.padding,
+        )

@@ -10,12 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, apply_to
+from tinygrad_lite.function import Function, apply_to, summed
+from tinygrad_lite.ops.movement import Expand
 from tinygrad_lite.ops.reductions import LogSoftmax, Softmax, Sum, _shifted
 
 
 class Affine(Function):
     """out = x @ w + b    dx = grad @ w.T    dw = x.T @ grad    db = grad summed over the rows
+    out_t = x_t @ w + x @ w_t + b_t (b_t added to every row)
 
     A dense layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
     node rather than three: Matmul, the Expand that broadcasts b to every row, and Add. Its
@@ -37,9 +39,18 @@ class Affine(Function):
         db = grad.sum(axis=0) if b_needs else None
         return dx, dw, db
 
+    def jvp(self, tangents: tuple[Any, Any, Any], x: Any, w: Any, b: Any, out: Any) -> Any:
+        x_t, w_t, b_t = tangents
+        return summed(
+            None if x_t is None else x_t.dot(w),
+            None if w_t is None else x.dot(w_t),
+            None if b_t is None else apply_to(Expand, b_t, shape=out.shape),
+        )
+
 
 class SSELoss(Function):
     """out = 0.5 * sum((target - pred)**2)    dpred = -grad * (target - pred)    dtarget = -dpred
+    out_t = sum((target - pred) * (target_t - pred_t))
 
     ``target - pred`` is the seed's ``error``: through a sigmoid, the engine multiplies it
     by ``out*(1-out)``, the seed's ``slope``, and gets minus its ``delta``.
@@ -64,9 +75,18 @@ class SSELoss(Function):
         dtarget = grad * error if self.needs_input_grad[1] else None  # the data usually
         return -grad * error, dtarget
 
+    def jvp(self, tangents: tuple[Any, Any], pred: Any, target: Any, out: Any) -> Any:
+        pred_t, target_t = tangents
+        error = target - pred
+        return summed(
+            None if pred_t is None else -(error * pred_t).sum(),
+            None if target_t is None else (error * target_t).sum(),
+        )
+
 
 class CrossEntropy(Function):
     """out = -sum(y * log_softmax(x)) / N    dx = (softmax(x) - y) * grad / N
+    out_t = sum((softmax(x) - y) * x_t - log_softmax(x) * y_t) / N
 
     The loss of a classifier, with reduction="mean" (the first line above): ``x`` holds the
     logits, one row of C class scores for each of N samples; ``y`` the target, one row of C
@@ -134,3 +154,22 @@ class CrossEntropy(Function):
         dx = (p * apply_to(Sum, y, axis=(1,), keepdim=True) - y) * scale if x_needs else None
         dy = -apply_to(LogSoftmax, x, axis=(1,)) * scale if y_needs else None
         return dx, dy
+
+    def jvp(self, tangents: tuple[Any, ...], x: Any, *target_and_out: Any) -> Any:
+        # The backward's two slopes, times the tangents, summed over each sample's classes.
+        x_t, *target_t = tangents
+        y_t = target_t[0] if target_t else None
+        dx = None
+        if x_t is not None:
+            p = apply_to(Softmax, x, axis=(1,))
+            if self.labels is not None:
+                dx = (p - self.onehot) * x_t
+            else:
+                y = target_and_out[0]
+                dx = (p * apply_to(Sum, y, axis=(1,), keepdim=True) - y) * x_t
+        dy = None if y_t is None else -apply_to(LogSoftmax, x, axis=(1,)) * y_t
+        loss_t = apply_to(Sum, summed(dx, dy), axis=(1,), keepdim=False)
+        if self.reduction == "none":
+            return loss_t
+        total = apply_to(Sum, loss_t, axis=(0,), keepdim=False)
+        return total / len(x) if self.reduction == "mean" else total

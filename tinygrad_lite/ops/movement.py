@@ -1,4 +1,6 @@
-"""Shape and movement primitives: broadcast, reshape, permute, index, and their backwards.
+"""Shape and movement primitives: broadcast, reshape, permute, index, their backwards and jvps.
+
+A tangent moves as its value does: each jvp applies the op's own forward to the tangent.
 
 ``Expand`` is the one place where broadcasting is undone: binary ops expand their operands
 with it before they meet, and its backward sums the gradient back to the operand's shape.
@@ -18,6 +20,7 @@ from tinygrad_lite.function import Function, apply_to
 
 class Expand(Function):
     """out = x broadcast to shape    dx = grad summed over the broadcast axes
+    out_t = x_t broadcast to shape
 
     The one place where broadcasting is undone: binary ops expand their operands with this
     before they meet, and this backward sums the gradient back to the operand's shape.
@@ -35,9 +38,15 @@ class Expand(Function):
         summed = grad.sum(axis=tuple(range(lead)) + stretched) if lead or stretched else grad
         return summed.reshape(self.in_shape)
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return apply_to(Expand, x_t, shape=out.shape)
+
 
 class Reshape(Function):
-    """out = x.reshape(shape)    dx = grad.reshape(x.shape)"""
+    """out = x.reshape(shape)    dx = grad.reshape(x.shape)
+    out_t = x_t.reshape(shape)
+    """
 
     __slots__ = ("in_shape",)
 
@@ -48,22 +57,35 @@ class Reshape(Function):
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return grad.reshape(self.in_shape)
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return x_t.reshape(out.shape)
+
 
 class Permute(Function):
-    """out = x with its axes reordered by order    dx = grad with the inverse order"""
+    """out = x with its axes reordered by order    dx = grad with the inverse order
+    out_t = x_t with its axes reordered by order
+    """
 
-    __slots__ = ("inverse",)
+    __slots__ = ("order", "inverse")
 
     def forward(self, x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+        self.order = order
         self.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
         return x.transpose(order)  # a view (see Tensor._view)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Permute, grad, order=self.inverse)
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return apply_to(Permute, x_t, order=self.order)
+
 
 class Index(Function):
-    """out = x[index]    dx = zeros like x, with grad added at index (repeats accumulate)"""
+    """out = x[index]    dx = zeros like x, with grad added at index (repeats accumulate)
+    out_t = x_t[index]
+    """
 
     __slots__ = ("index", "in_shape")
 
@@ -75,9 +97,14 @@ class Index(Function):
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(IndexAdd, grad, index=self.index, shape=self.in_shape)
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return apply_to(Index, x_t, index=self.index)
+
 
 class IndexAdd(Function):
     """out = zeros(shape), with x added at index    dx = grad[index]
+    out_t = zeros(shape), with x_t added at index
 
     The backward of Index, as an op of its own so that it can be differentiated again.
     """
@@ -100,9 +127,14 @@ class IndexAdd(Function):
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Index, grad, index=self.index)
 
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return apply_to(IndexAdd, x_t, index=self.index, shape=out.shape)
+
 
 class Cat(Function):
     """out = concatenate(xs, axis)    dxs = grad cut back into the inputs' pieces along axis
+    out_t = concatenate(xs_t, axis), with zeros for an input without a tangent
 
     Takes any number of inputs, of one shape but for their sizes along ``axis``.
     """
@@ -121,3 +153,16 @@ class Cat(Function):
             grad[before + (slice(start, end),)] if needs else None
             for (start, end), needs in zip(self.bounds, self.needs_input_grad)
         )
+
+    def jvp(self, tangents: tuple[Any, ...], *xs_and_out: Any) -> Any:
+        xs = xs_and_out[:-1]
+        pieces = [
+            np.zeros(x.shape, dtype=x.dtype) if t is None else t for t, x in zip(tangents, xs)
+        ]
+        given = [t for t in tangents if t is not None and not isinstance(t, np.ndarray)]
+        if not given:  # arrays: the plain forward
+            return Cat().forward(*pieces, axis=self.axis)
+        # Tensors, to be differentiated: the zeros become constants of the same kind.
+        tensor_type: Any = type(given[0])
+        tensors = [tensor_type._from_op(p) if isinstance(p, np.ndarray) else p for p in pieces]
+        return Cat.apply(*tensors, axis=self.axis)

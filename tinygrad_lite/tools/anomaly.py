@@ -13,6 +13,8 @@ Traceback (most recent call last):
     ...
 tinygrad_lite.tools.anomaly.AnomalyError: log (forward) produced -inf in its output (2,) ...
 
+In forward mode, the tangent each op's output gets is checked too (phase "tangent").
+
 Under ``backward(create_graph=True)`` a rule's arithmetic is itself made of recorded ops,
 so a bad value there is reported as the forward of the op inside the rule (``log``'s rule
 ``grad / x`` at 0 is reported as ``div``).
@@ -27,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.hooks import Observer
+from tinygrad_lite.hooks import Observer, tangents_of
 from tinygrad_lite.tools.labels import argument_names
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or an infinity appeared; ``op`` made it, in ``phase`` (forward or backward).
+    """A NaN or an infinity appeared; ``op`` made it, in ``phase`` (forward, backward, or
+    tangent for the tangent forward mode gave its output).
 
     ``input_shapes`` are the shapes of the op's inputs and ``inputs_finite`` says, for each,
     whether all its values were finite (False there means the bad value came from further
@@ -66,6 +69,19 @@ class detect_anomaly(Observer):  # noqa: N801 (a context manager, named like PyT
             raise _error(
                 fn, "forward", fn.name, f"its output {out.data.shape}", out.data, arrays, ""
             )
+        for out_t in tangents_of(out):
+            if out_t is not None and not np.isfinite(out_t.data).all():
+                tangents = [t for t in (tangents_of(x)[-1] for x in inputs) if t is not None]
+                finite = all(np.isfinite(t.data).all() for t in tangents)
+                raise _error(
+                    fn,
+                    "tangent",
+                    fn.name,
+                    f"its output's tangent {out_t.data.shape}",
+                    out_t.data,
+                    [x.data for x in inputs],
+                    f"; the inputs' tangents were {'finite' if finite else 'NOT finite'}",
+                )
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
         for position, dx in enumerate(input_grads):

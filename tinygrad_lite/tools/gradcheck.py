@@ -15,7 +15,9 @@ where ``rounding`` is what rounding errors in f's values alone can do to the dif
 (about 1e-9 for values of f near 1; see ``ROUNDING``), and raises :class:`GradcheckError`
 naming the first input that disagrees, its worst element, both values and the errors.
 ``gradgradcheck`` does the same for the backward pass itself, so that second derivatives
-(``create_graph=True``) are checked too.
+(``create_graph=True``) are checked too. ``gradcheck(..., check_forward_ad=True)`` checks
+the jvp rules (forward mode) the same way: each column of the Jacobian, the tangent of the
+output along one input element, against the same central differences.
 
 Here is how a user adds an op and checks it: Softplus, forward and backward side by side.
 
@@ -86,7 +88,28 @@ What is checked, and how:
   A wrong Jacobian passes this only for u and v in a set of measure zero. ``mode="auto"``
   (the default) checks in full while the Jacobian has at most ``FULL_LIMIT`` entries.
 - A backward pass that raises (a rule returning a gradient of the wrong shape, say) is a
-  failed check: a GradcheckError that carries the original error as its cause.
+  failed check: a GradcheckError that carries the original error as its cause; so is a
+  forward-mode pass that raises (an op without a jvp rule).
+- Forward mode (``check_forward_ad=True``): in "full" mode, every column J[:, k] from a
+  pass with the tangent e_k; in "direction" mode, ``<u, J v>`` from a pass with the tangent
+  v, against the same differences as the backward check. ``check_backward_ad=False``
+  leaves the backward pass out (for an op that has only a jvp rule).
+
+The forward rule of Softplus, beside its backward:
+
+>>> class DualSoftplus(Softplus):
+...     def jvp(self, tangents, x, out):
+...         return tangents[0] * apply_to(Sigmoid, x)
+>>> tl.gradcheck(DualSoftplus.apply, x, check_forward_ad=True)
+True
+>>> class BadDualSoftplus(Softplus):
+...     def jvp(self, tangents, x, out):
+...         return tangents[0] * apply_to(Sigmoid, -x)
+>>> tl.gradcheck(BadDualSoftplus.apply, x, check_forward_ad=True)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+tinygrad_lite.tools.gradcheck.GradcheckError: gradcheck: input 0 (shape (2, 3)): the \
+forward-mode derivative (jvp) disagrees with central differences at element (0, 0) ...
 """
 
 from __future__ import annotations
@@ -99,6 +122,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite import engine
+from tinygrad_lite.forward_ad import dual_level, make_dual, unpack_dual
 from tinygrad_lite.grad_mode import enable_grad, fp_quiet
 from tinygrad_lite.tensor import Tensor
 
@@ -109,6 +133,7 @@ FULL_LIMIT = 10_000  # Jacobian entries up to which mode="auto" checks every one
 # the tolerance allows for: it matters only where |f| is large next to its derivative (for
 # f = x + 1e8 the difference is good to 3 digits, not 9), and is 1e-9 for |f| ~ 1.
 ROUNDING = 4 * float(np.finfo(np.float64).eps)
+FORWARD = "the forward-mode derivative (jvp)"
 
 
 class GradcheckError(AssertionError):
@@ -154,6 +179,8 @@ def gradcheck(
     mode: str = "auto",
     directions: int = 3,
     seed: int = 0,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
 ) -> bool:
     """Check the gradient of ``f`` at ``inputs`` against central differences.
 
@@ -164,11 +191,23 @@ def gradcheck(
     ``numeric = (f(x + eps) - f(x - eps)) / (2*eps)`` and ``rounding`` bounds what rounding
     errors in the two values of f can do to it. ``mode`` is "full" (every element),
     "direction" (``directions`` random unit directions per input, seeded with ``seed``) or
-    "auto" (full up to ``FULL_LIMIT`` Jacobian entries). Returns True, or raises
-    :class:`GradcheckError`.
+    "auto" (full up to ``FULL_LIMIT`` Jacobian entries). ``check_forward_ad=True`` checks
+    forward mode's derivatives (the ops' jvp rules) too, and ``check_backward_ad=False``
+    leaves out the backward pass. Returns True, or raises :class:`GradcheckError`.
     """
     _check_settings("gradcheck", eps, atol, rtol, mode, directions)
+    for label, flag in (
+        ("check_forward_ad", check_forward_ad),
+        ("check_backward_ad", check_backward_ad),
+    ):
+        if not isinstance(flag, bool):
+            raise TypeError(f"gradcheck: {label} must be True or False, got {flag!r}")
+    if not (check_forward_ad or check_backward_ad):
+        raise ValueError(
+            "gradcheck: check_forward_ad and check_backward_ad are both False: nothing to check"
+        )
     checker = _Checker("gradcheck", f, inputs, eps, atol, rtol, mode, directions, seed)
+    checker.backward_ad, checker.forward_ad = check_backward_ad, check_forward_ad
     checker.run()
     return True
 
@@ -270,6 +309,7 @@ class _Checker:
         self.originals = list(inputs)
         self.u_position: int | None = None  # gradgradcheck: where the output gradient u is
         self.what = "the analytic gradient"
+        self.backward_ad, self.forward_ad = True, False  # which derivatives to check
         # positions of the checked inputs, and a float64 copy of each one's values
         self.positions: list[int] = []
         self.arrays: list[np.ndarray] = []
@@ -312,6 +352,31 @@ class _Checker:
     def value(self, arrays: list[np.ndarray]) -> np.ndarray:
         return self.evaluate(arrays)[0].data.astype(np.float64)
 
+    def tangent(self, i: int, direction: np.ndarray) -> np.ndarray:
+        """J v for checked input i and v = ``direction``, by forward mode: the tangent of f's
+        output in one pass with that input dual (zeros where f does not depend on it)."""
+        args = list(self.originals)
+        for position, array in zip(self.positions, self.arrays):
+            args[position] = Tensor(array)
+        position = self.positions[i]
+        try:
+            with dual_level():
+                args[position] = make_dual(args[position], direction)
+                out = self.f(*args)
+                if not isinstance(out, Tensor):
+                    raise TypeError(f"f must return a Tensor, got {type(out).__name__}")
+                tangent = unpack_dual(out).tangent
+        except GradcheckError:
+            raise
+        except Exception as error:
+            raise GradcheckError(
+                f"{self.name}: the forward-mode pass of f failed, so its derivative cannot "
+                f"be right: {type(error).__name__}: {error}"
+            ) from error
+        if tangent is None:
+            return np.zeros(out.shape)
+        return tangent.data.astype(np.float64)
+
     def backward(self, out: Tensor, leaves: list[Tensor], seed: np.ndarray) -> list[np.ndarray]:
         """d<seed, out>/d(leaf) for each leaf (zeros where out does not depend on it)."""
         found: dict[int, Any] = {}
@@ -341,7 +406,7 @@ class _Checker:
     def full(self, out: Tensor, leaves: list[Tensor]) -> list[GradcheckError]:
         """Compare every entry of the Jacobian: d out[j] / d x_i[k]."""
         analytic = [np.zeros((out.size, a.size)) for a in self.arrays]
-        for j in range(out.size):
+        for j in range(out.size if self.backward_ad else 0):
             seed = np.zeros(out.shape)
             seed.flat[j] = 1.0
             for rows, g in zip(analytic, self.backward(out, leaves, seed)):
@@ -362,19 +427,26 @@ class _Checker:
                 step = plus_step - minus_step
                 numeric[:, k] = (plus - minus).ravel() / step
                 rounding[:, k] = ROUNDING * (np.abs(plus) + np.abs(minus)).ravel() / step
-            failure = self.compare(i, analytic[i], numeric, rounding, out.shape)
-            if failure is not None:
-                failures.append(failure)
-        return failures
+            if self.backward_ad:
+                failures.append(self.compare(i, analytic[i], numeric, rounding, out.shape))
+            if self.forward_ad:
+                columns = np.zeros((out.size, array.size))
+                for k in range(array.size):
+                    direction = np.zeros(array.shape)
+                    direction.flat[k] = 1.0
+                    columns[:, k] = self.tangent(i, direction).ravel()
+                failures.append(self.compare(i, columns, numeric, rounding, out.shape, FORWARD))
+        return [failure for failure in failures if failure is not None]
 
     def direction(self, out: Tensor, leaves: list[Tensor]) -> list[GradcheckError]:
         """Compare v . grad<u, f> with finite differences of <u, f> along random v."""
         rng = np.random.default_rng(self.seed)
         u = rng.standard_normal(out.shape)
-        grads = self.backward(out, leaves, u)
+        grads = self.backward(out, leaves, u) if self.backward_ad else self.arrays
         failures = []
         for i, (array, g) in enumerate(zip(self.arrays, grads)):
             analytic = np.zeros((1, self.directions))
+            forward = np.zeros((1, self.directions))
             numeric = np.zeros((1, self.directions))
             rounding = np.zeros((1, self.directions))
             work = list(self.arrays)
@@ -389,12 +461,15 @@ class _Checker:
                 step = step - work[i]  # the step actually taken, after rounding
                 numeric[0, d] = float(np.sum(plus) - np.sum(minus)) / (2 * self.eps)
                 analytic[0, d] = float(np.sum(g * step)) / (2 * self.eps)
+                if self.forward_ad:
+                    forward[0, d] = float(np.sum(u * self.tangent(i, step / (2 * self.eps))))
                 size = float(np.sum(np.abs(plus)) + np.sum(np.abs(minus)))
                 rounding[0, d] = ROUNDING * size / (2 * self.eps)
-            failure = self.compare(i, analytic, numeric, rounding, None)
-            if failure is not None:
-                failures.append(failure)
-        return failures
+            if self.backward_ad:
+                failures.append(self.compare(i, analytic, numeric, rounding, None))
+            if self.forward_ad:
+                failures.append(self.compare(i, forward, numeric, rounding, None, FORWARD))
+        return [failure for failure in failures if failure is not None]
 
     def compare(
         self,
@@ -403,10 +478,12 @@ class _Checker:
         numeric: np.ndarray,
         rounding: np.ndarray,
         out_shape: tuple[int, ...] | None,
+        what: str | None = None,
     ) -> GradcheckError | None:
         """The error for input i (rows: outputs, columns: elements or directions), or None.
 
-        ``rounding`` is how far rounding in f alone may move each numeric value.
+        ``rounding`` is how far rounding in f alone may move each numeric value; ``what``
+        names the derivative checked (``self.what`` by default).
         """
         error = np.abs(analytic - numeric)
         tolerance = self.atol + self.rtol * np.abs(numeric) + rounding
@@ -427,8 +504,9 @@ class _Checker:
             index = output_index = None
             at = (
                 f"along random direction v number {k + 1} of {self.directions} (seed "
-                f"{self.seed}), for a random projection u of the output (v . grad<u, f> "
-                f"against central differences of <u, f>)"
+                f"{self.seed}), for a random projection u of the output ("
+                + ("<u, J v>" if what == FORWARD else "v . grad<u, f>")
+                + " against central differences of <u, f>)"
             )
         else:
             index = _unravel(k, array.shape)
@@ -445,7 +523,8 @@ class _Checker:
         else:
             verdict = "not finite: check at a point where f is finite and differentiable"
         message = (
-            f"{self.name}: {where}: {self.what} disagrees with central differences {at}:\n"
+            f"{self.name}: {where}: {what or self.what} disagrees with central differences "
+            f"{at}:\n"
             f"    analytic {a:.10g}\n"
             f"    numeric  {n:.10g}\n"
             f"    {verdict}\n"

@@ -71,6 +71,19 @@ def rules(fn: Any) -> list[str]:
     return parts
 
 
+def tangent_rule(fn: Any) -> str:
+    """The op's forward-mode rule, the ``out_t = ...`` line of its docstring, or "".
+
+    >>> from tinygrad_lite.ops import Mul
+    >>> tangent_rule(Mul())
+    'out_t = x_t * y + x * y_t'
+    """
+    for line in (type(fn).__doc__ or "").splitlines():
+        if line.strip().startswith("out_t ="):
+            return line.strip()
+    return ""
+
+
 def argument_names(fn: Any, count: int) -> list[str]:
     """The names the op's rule gives its ``count`` inputs: ``pred`` for ``dpred = ...``.
 

@@ -46,6 +46,26 @@ axis argument its input accepts:
 (Inside a test module, ``@given(st.data())`` and ``data.draw(...)`` read better than
 ``flatmap``; the tests in ``tests/test_properties.py`` are written that way.)
 
+An op's jvp rule (forward mode) is tested the same way: against finite differences with
+``tl.gradcheck(..., check_forward_ad=True)``, and against its backward rule with
+:func:`assert_modes_agree`, along tangents drawn by :func:`tangents` (one per primal, of
+its shape and dtype; drawn for the outputs, they are cotangents):
+
+>>> class DualSoftplus(Softplus):
+...     def jvp(self, tangents, x, out):
+...         return tangents[0] * apply_to(Sigmoid, x)
+>>> from hypothesis import strategies as st
+>>> @settings(max_examples=20, deadline=None)
+... @given(st.data(), st.sampled_from([np.float32, np.float64]))
+... def test_softplus_jvp(data, dtype):
+...     x = data.draw(testing.tensors(dtype=dtype))
+...     if dtype == np.float64:  # (finite differences need float64)
+...         assert tl.gradcheck(DualSoftplus.apply, x, check_forward_ad=True)
+...     out = DualSoftplus.apply(x)
+...     v, u = data.draw(testing.tangents(x)), data.draw(testing.tangents(out))
+...     testing.assert_modes_agree(DualSoftplus.apply, (x,), v, u)
+>>> test_softplus_jvp()
+
 Domains say where the elements lie, so that a check is made where the op is smooth:
 
     "real"      min_value <= x <= max_value (default -4 and 4)
@@ -74,6 +94,7 @@ except ImportError:  # pragma: no cover (the test suite runs with hypothesis)
         "(or pip install 'tinygrad-lite[test]')"
     ) from None
 
+from tinygrad_lite.func import jvp, vjp
 from tinygrad_lite.tensor import Tensor
 
 DOMAINS = ("real", "finite", "positive", "nonzero", "unit")
@@ -236,6 +257,77 @@ def axes(
     if not choices:
         raise ValueError(f"axes: no axis argument fits a tensor of {ndim} dimensions")
     return st.one_of(*choices)
+
+
+def tangents(*primals: Tensor, max_value: float = BOUND) -> st.SearchStrategy[tuple[Tensor, ...]]:
+    """Tuples of tangents for ``primals``: one Tensor per primal, of its shape and dtype,
+    with elements in [-max_value, max_value]. Drawn for a function's outputs, they are
+    cotangents (for ``tl.vjp`` and :func:`assert_modes_agree`)."""
+    return st.tuples(
+        *[
+            tensors(
+                p.shape,
+                requires_grad=False,
+                dtype=p.dtype,
+                min_value=-max_value,
+                max_value=max_value,
+            )
+            for p in primals
+        ]
+    )
+
+
+TOLERANCES = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-4}  # assert_modes_agree
+
+
+def assert_modes_agree(
+    f: Any,
+    primals: tuple[Tensor, ...],
+    tangents: tuple[Tensor, ...],
+    cotangents: tuple[Tensor, ...],
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> None:
+    """Assert that forward and reverse mode give ``f`` one derivative: ``u . (J v)``, from
+    the jvp along ``tangents`` (v), equals ``(J^T u) . v``, from the vjp of ``cotangents``
+    (u, one per output of f).
+
+    The two are sums of the same products in other orders, so they agree to rounding:
+    within ``atol + rtol * scale``, where ``scale`` is ``|u| . |J v| + |J^T u| . |v|``
+    (the sizes of the terms summed), ``rtol`` is 1e-9 for float64 primals, 1e-4 for
+    float32 ones, and ``atol`` is 64 times the dtype's smallest normal number (below it,
+    in the subnormal range, rounding errors are absolute). Both sides are summed in
+    float64. NaN and infinities are refused: they
+    spread differently in the two modes (a tangent of 0 times an infinite derivative is
+    nan in one, while the other never forms that product), so the check is only
+    meaningful where f and its derivatives are finite.
+    """
+    out, out_tangent = jvp(f, tuple(primals), tuple(tangents))
+    _, vjp_fn = vjp(f, *primals)
+    single = isinstance(out, Tensor)
+    grads = vjp_fn(cotangents[0] if single else tuple(cotangents))
+    out_tangents = (out_tangent,) if single else tuple(out_tangent)
+    pairs = [*zip(cotangents, out_tangents), *zip(grads, tangents)]
+    arrays = [(np.asarray(a.data, np.float64), np.asarray(b.data, np.float64)) for a, b in pairs]
+    if not all(np.isfinite(a).all() and np.isfinite(b).all() for a, b in arrays):
+        raise AssertionError(
+            "assert_modes_agree: a derivative or a direction is not finite; compare the "
+            "modes where f and its derivatives are finite (NaN spreads differently in each)"
+        )
+    forward = sum(float(np.sum(a * b)) for a, b in arrays[: len(out_tangents)])
+    reverse = sum(float(np.sum(a * b)) for a, b in arrays[len(out_tangents) :])
+    scale = sum(float(np.sum(np.abs(a) * np.abs(b))) for a, b in arrays)
+    if rtol is None:
+        rtol = max(TOLERANCES.get(np.dtype(p.dtype), 1e-9) for p in primals)
+    if atol is None:
+        atol = max(64 * float(np.finfo(p.dtype).tiny) for p in primals)
+    if not abs(forward - reverse) <= atol + rtol * scale:
+        raise AssertionError(
+            f"assert_modes_agree: forward and reverse mode disagree: u . (J v) = {forward!r} "
+            f"(jvp), (J^T u) . v = {reverse!r} (vjp); difference {abs(forward - reverse):.3g} "
+            f"> tolerance {atol + rtol * scale:.3g} (atol + rtol * {scale:.3g})"
+        )
 
 
 # --------------------------------------------------------------------------- helpers

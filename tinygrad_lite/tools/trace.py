@@ -21,6 +21,23 @@ of appearance; scalar constants by their value. ``trace(values=True)`` also keep
 arrays (``x``, ``y``, ``out`` forward; ``grad``, ``dx``, ``dy`` backward) and prints them
 under each line, so each rule can be checked number by number.
 
+In forward mode (``tl.forward_ad``, ``tl.jvp``), each op whose output gets a tangent has a
+``tangent`` line below its forward line: the inputs' tangents (``x_t`` is the tangent of
+``x``) and the output's, by the op's jvp rule, where a backward line shows gradients:
+
+>>> with tl.forward_ad.dual_level():
+...     x = tl.forward_ad.make_dual(tl.Tensor([0.5, -1.0]), [1.0, 0.0])
+...     with tl.trace(names={"x": x}) as tr:
+...         y = (x * x).sigmoid()
+>>> print(tr)
+step  phase    op       inputs              output     rule
+   0  forward  mul      x (2,), x (2,)      t0 (2,)    out = x * y
+   1  tangent  mul      x_t (2,), x_t (2,)  t0_t (2,)  out_t = x_t * y + x * y_t
+   2  forward  sigmoid  t0 (2,)             t1 (2,)    out = 1/(1+exp(-x))
+   3  tangent  sigmoid  t0_t (2,)           t1_t (2,)  out_t = x_t * (out*(1-out))
+
+With nested levels, the tangents of the second level are named ``x_t2``, and so on.
+
 Iterating over a trace gives its ``Record`` s, for programs.
 """
 
@@ -34,8 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.hooks import Observer
-from tinygrad_lite.tools.labels import argument_names, lookup, name_table, rules
+from tinygrad_lite.hooks import Observer, tangents_of
+from tinygrad_lite.tools.labels import argument_names, lookup, name_table, rules, tangent_rule
 
 VALUE_INDENT = " " * 6
 LISTED = 4  # a record's table row names up to this many tensors in full
@@ -43,15 +60,18 @@ LISTED = 4  # a record's table row names up to this many tensors in full
 
 @dataclass(frozen=True)
 class Record:
-    """One line of a trace: a forward op, or one backward step (one op's rule).
+    """One line of a trace: a forward op, one backward step (one op's rule), or in forward
+    mode the tangent an op's output got (its jvp rule).
 
-    ``inputs`` and ``input_shapes`` are the op's input tensors. ``output`` and
-    ``output_shape`` are its output (forward) or, backward, the inputs that received a
+    ``inputs`` and ``input_shapes`` are the op's input tensors (for a tangent line, the
+    tangents of those that have one). ``output`` and ``output_shape`` are its output
+    (forward), its output's tangent (tangent) or, backward, the inputs that received a
     gradient and the gradients' shapes. Backward, ``grad`` names the tensor whose gradient
     the step started from (the op's output) and ``grad_shape`` is its shape;
     ``forward_step`` is the step that ran the same op forward (None if that was before the
-    trace began). ``values`` holds copies of the arrays, by the names the rule uses, when
-    the trace was made with ``values=True``.
+    trace began). ``level`` is the dual level of a tangent line (1 for the outermost).
+    ``values`` holds copies of the arrays, by the names the rule uses, when the trace was
+    made with ``values=True``.
     """
 
     step: int
@@ -65,6 +85,7 @@ class Record:
     grad: str | None = None
     grad_shape: tuple[int, ...] | None = None
     forward_step: int | None = None
+    level: int | None = None
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -90,7 +111,7 @@ class Trace(Observer):
     def forward(self, fn: Any, inputs: tuple[Any, ...], out: Any) -> None:
         step = len(self.records)
         input_names = tuple(self._name(x) for x in inputs)  # first, so names read in order
-        output = self._name(out)
+        output = self._name(out, computed=True)
         values: dict[str, np.ndarray] = {}
         if self.values:
             for name, x in zip(argument_names(fn, len(inputs)), inputs):
@@ -107,6 +128,38 @@ class Trace(Observer):
                 output=(output,),
                 output_shape=(out.data.shape,),
                 rule=rules(fn)[0],
+                values=values,
+            )
+        )
+        for level, out_t in enumerate(tangents_of(out), start=1):
+            if out_t is not None:
+                self._tangent(fn, inputs, output, out_t, level, step)
+
+    def _tangent(
+        self, fn: Any, inputs: tuple[Any, ...], output: str, out_t: Any, level: int, step: int
+    ) -> None:
+        """The line of the tangent ``out_t`` that the op's output got at dual ``level``."""
+        suffix = "_t" if level == 1 else f"_t{level}"
+        names = argument_names(fn, len(inputs))
+        tangents = [(name, x, tangents_of(x)[level - 1]) for name, x in zip(names, inputs)]
+        given = [(name, x, t) for name, x, t in tangents if t is not None]
+        values: dict[str, np.ndarray] = {}
+        if self.values:
+            for name, _, t in given:
+                values[name + "_t"] = t.data.copy()
+            values["out_t"] = out_t.data.copy()
+        self.records.append(
+            Record(
+                step=len(self.records),
+                phase="tangent",
+                op=fn.name,
+                inputs=tuple(self._name(x) + suffix for _, x, _ in given),
+                input_shapes=tuple(t.data.shape for _, _, t in given),
+                output=(output + suffix,),
+                output_shape=(out_t.data.shape,),
+                rule=tangent_rule(fn),
+                forward_step=step,
+                level=level,
                 values=values,
             )
         )
@@ -154,11 +207,14 @@ class Trace(Observer):
             )
         )
 
-    def _name(self, t: Any) -> str:
+    def _name(self, t: Any, computed: bool = False) -> str:
+        """The name of ``t``: given, or ``t0, t1, ...``; a scalar constant is named by its
+        value (an op's output is ``computed``, even where no graph records it)."""
         name = self._names.get(t)
         if name is None:
             name = lookup(self._given_names, t)
-            if name is None and t._ctx is None and not t.requires_grad and t.data.size == 1:
+            constant = t._ctx is None and not t.requires_grad and not computed
+            if name is None and constant and t.data.size == 1:
                 name = f"{t.data.item():g}"  # a constant such as the 2 of x**2
             if name is None:
                 name = f"t{self._count}"
@@ -210,10 +266,10 @@ def trace(values: bool = False, names: Any = None) -> Trace:
 
 
 def _row(r: Record) -> tuple[str, ...]:
-    if r.phase == "forward":
-        inputs = _tensors(r.inputs, r.input_shapes)
-    else:
+    if r.phase == "backward":
         inputs = f"grad {r.grad} {r.grad_shape}"
+    else:
+        inputs = _tensors(r.inputs, r.input_shapes)
     output = _tensors(r.output, r.output_shape) or "-"
     return (str(r.step), r.phase, r.op, inputs, output, r.rule)
 

@@ -31,6 +31,23 @@ several inputs, the edges name them as its backward rule does (``x`` and ``y``, 
 ``pred`` and ``target``). Once ``backward()`` has run, leaves show their gradient. The
 output has a thick border.
 
+In forward mode, drawn inside the dual level, every tensor that has a tangent shows it,
+as leaves show their gradients (``tangent 2`` for the second of nested levels). A graph is
+recorded only behind tensors that require grad, so give the primal ``requires_grad=True``
+to draw one:
+
+>>> w = tl.Tensor([[0.5], [-1.0]], requires_grad=True)
+>>> with tl.forward_ad.dual_level():
+...     dual = tl.forward_ad.make_dual(w, [[1.0], [0.0]])
+...     y = (x @ dual).sigmoid()
+...     text = tl.viz.to_dot(y, names={"w (dual)": dual, "x": x})
+>>> print("\\n".join(line for line in text.splitlines() if "tangent" in line))
+  t2 [label="w (dual)\\n(2, 1)\\ntangent = 1, 0", shape=box];
+  t3 [label="(1, 1) = -1.5\\ntangent = 1", shape=box];
+  t4 [label="(1, 1) = 0.1824\\ntangent = 0.1491", shape=box, penwidth=2];
+
+(``make_dual`` made ``w (dual)`` from ``w``: a reshape to its own shape, in the graph.)
+
 The engine frees the graph as ``backward()`` runs (each node drops its inputs), so draw it
 before, or call ``backward(retain_graph=True)`` to draw it after, with the gradients.
 """
@@ -47,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_lite.engine import graph
+from tinygrad_lite.hooks import tangents_of
 from tinygrad_lite.tools.explain import Explanation, HandWritten, explain
 from tinygrad_lite.tools.labels import argument_names, lookup, name_table, number
 
@@ -270,6 +288,9 @@ def _tensor_attributes(t: Tensor, labels: dict[int, str], is_output: bool) -> st
         attributes = "shape=box"
     if t.grad is not None:
         lines.append(f"grad {_summary(t.grad.data)}")
+    for level, tangent in enumerate(tangents_of(t), start=1):
+        if tangent is not None:
+            lines.append(f"tangent{'' if level == 1 else f' {level}'} {_summary(tangent.data)}")
     if is_output:
         attributes += ", penwidth=2"
     label = "\\n".join(_escape(line) for line in lines)
