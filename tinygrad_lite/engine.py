@@ -64,27 +64,41 @@ def _inputs(t: Tensor) -> tuple[Tensor, ...]:
 
 @fp_quiet()
 def backward(
-    root: Tensor, grad: Any, *, retain_graph: bool, create_graph: bool
+    root: Tensor,
+    grad: Any,
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: tuple[Tensor, ...] = (),
 ) -> list[tuple[Tensor, Any]]:
     """The gradient of ``root`` with respect to each leaf behind it that requires grad.
 
     ``grad`` is the gradient of the output with respect to ``root`` itself (ones for a
     scalar loss). Returns (leaf, gradient) pairs; the caller decides where they go
     (``Tensor.backward`` adds them to ``.grad``, ``tl.grad`` returns them). Gradients are
-    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself.
+    numpy arrays, or Tensors when ``create_graph`` records the backward pass itself, each
+    in the dtype of its tensor.
+
+    ``inputs``: tensors to stop at, computed ones too (``tl.grad``'s arguments). Their
+    gradients are returned instead of the leaves', and nothing flows past them.
     """
-    if root._ctx is None:
+    if root._ctx is None or root in inputs:
         return [(root, grad)]
     if create_graph:
         with enable_grad():  # the rules' operations on Tensors are recorded
-            return list(_gradients(root, grad, retain_graph, create_graph).items())
-    return _owned(_gradients(root, grad, retain_graph, create_graph))
+            grads = _gradients(root, grad, retain_graph, create_graph, inputs)
+    else:
+        grads = _gradients(root, grad, retain_graph, create_graph, inputs)
+    if inputs:
+        grads = {x: grads[x] for x in inputs if x in grads}
+    return list(grads.items()) if create_graph else _owned(grads)
 
 
 def _gradients(
-    root: Tensor, grad: Any, retain_graph: bool, create_graph: bool
+    root: Tensor, grad: Any, retain_graph: bool, create_graph: bool, stop: tuple[Tensor, ...]
 ) -> dict[Tensor, Any]:
-    """The walk: the gradient of each leaf behind ``root``, by Tensor."""
+    """The walk: the gradient of each leaf behind ``root`` (and of each tensor in
+    ``stop``), by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
     waiting = [(-root._ctx.seq, root)]  # a heap: the node made last on top
     while waiting:
@@ -94,13 +108,18 @@ def _gradients(
         for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
-            if getattr(dx, "shape", None) != x.data.shape:
-                raise _wrong_shape(fn, x, dx)
+            data = x.data
+            try:
+                fits = dx.shape == data.shape and dx.dtype == data.dtype
+            except AttributeError:  # a rule returned a number or a list
+                fits = False
+            if not fits:
+                dx = _fit(fn, x, dx)
             if x in grads:
                 grads[x] = grads[x] + dx  # x was used more than once: its gradients add up
             else:
                 grads[x] = dx
-                if x._ctx is not None:  # a leaf has nothing to visit
+                if x._ctx is not None and x not in stop:  # a leaf has nothing to visit
                     heappush(waiting, (-x._ctx.seq, x))  # (seqs are unique: no ties)
         if not retain_graph:
             fn.inputs = None  # frees the graph behind t as soon as it is used
@@ -162,6 +181,16 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned
+
+
+def _fit(fn: Any, x: Tensor, dx: Any) -> Any:
+    """``dx`` checked to have its input's shape (naming the op if not), and cast to its
+    input's dtype: a float32 input gets a float32 gradient from float64 arithmetic, and a
+    float64 input a float64 one (PyTorch's rule). The cast is an op (``astype``, which
+    arrays and Tensors share), so that it is recorded under create_graph."""
+    if getattr(dx, "shape", None) != x.data.shape or not hasattr(dx, "astype"):
+        raise _wrong_shape(fn, x, dx)
+    return dx.astype(x.data.dtype)
 
 
 def _changed_in_place(fn: Any, x: Tensor) -> RuntimeError:

@@ -6,7 +6,7 @@ the backward returns for the inputs ``x``, ``y``.
 
 These ops never mention broadcasting: the Tensor methods broadcast their operands with
 ``Expand`` first, so that the Expand's backward (a sum) is the one place where broadcasting
-is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``sqrt``, ``dot``,
+is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``dot``,
 ``transpose``, the losses in ``nn``) is composed from these.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, apply_to
+from tinygrad_lite.function import Function, apply_to, values
 
 # ---------------------------------------------------------------- elementwise, two inputs
 
@@ -59,7 +59,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = x / y    dx = grad / y    dy = -grad * out / y"""
+    """out = x / y    dx = grad / y    dy = -grad * (out / y)"""
 
     # A primitive rather than x * y**-1, so that the forward is numpy's correctly rounded
     # division: t / 3 equals t.data / 3 to the last bit.
@@ -69,7 +69,8 @@ class Div(Function):
         return x / y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        return grad / y, -grad * out / y
+        # out / y first, as PyTorch: -grad * out could overflow where out / y does not.
+        return grad / y, -grad * (out / y)
 
 
 class Pow(Function):
@@ -81,20 +82,23 @@ class Pow(Function):
         return x**y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        y_values = np.asarray(y)  # the values, of an array or of a Tensor (create_graph)
+        y_values = values(y)
         if y_values.ndim == 0 and y_values:  # one exponent, not 0: the usual case
             dx = grad * (y * x ** (y - 1))
         else:
-            # Where x and y are both 0, y * x**(y-1) is 0 * inf. PyTorch's d/dx x**0 = 0 is
-            # kept instead: there the exponent y - 1 becomes y - 0, so y * x**0 = 0. The mask
-            # is a constant, so elsewhere the rule and its own derivatives are untouched.
-            dx = grad * (y * x ** (y - ((np.asarray(x) != 0) | (y_values != 0))))
+            # Where y is 0, y * x**(y-1) is 0 * x**-1, which is nan where x**-1 is not finite:
+            # at x = 0, at a subnormal x (whose inverse overflows), at nan. PyTorch's d/dx x**0
+            # = 0 is kept there instead: the exponent y - 1 becomes y - 0, so y * x**0 = 0.
+            # The mask is a constant, so elsewhere (y = 0 included) the rule and its own
+            # derivatives are untouched: d/dy of dx at y = 0 is still 1/x.
+            finite = np.isfinite(1 / values(x))
+            dx = grad * (y * x ** (y - ((y_values != 0) | finite)))
         # log(x) is only needed (and only defined for x > 0) when the exponent needs a gradient.
         if not self.needs_input_grad[1]:
             return dx, None
         # d/dy 0**y = 0 for y >= 0 (PyTorch's value, where out * log(x) is 0 * -inf): log(x)
         # becomes log(1) there.
-        at_zero = (np.asarray(x) == 0) & (y_values >= 0)
+        at_zero = (values(x) == 0) & (y_values >= 0)
         return dx, grad * (out * apply_to(Log, x + at_zero))
 
 
@@ -137,6 +141,21 @@ class Log(Function):
         return grad / x
 
 
+class Sqrt(Function):
+    """out = sqrt(x)    dx = grad / (2 * out)"""
+
+    # A primitive rather than x ** 0.5: the rule written with out is PyTorch's, nan wherever
+    # the value is (below 0, -inf included), where the power's rule gives 0.5 * (-inf)**-0.5
+    # = 0; and np.sqrt is one correctly rounded call.
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad / (2 * out)
+
+
 class Sigmoid(Function):
     """out = 1/(1+exp(-x))    dx = grad * (out*(1-out))"""
 
@@ -168,27 +187,48 @@ class Tanh(Function):
 
 
 class Relu(Function):
-    """out = max(x, 0)    dx = grad * (x > 0)"""
+    """out = max(x, 0)    dx = grad where out != 0, else 0"""
 
-    # At the kink x = 0 the gradient is 0, as in PyTorch.
+    # PyTorch's values and rule. x < 0 decides, so relu(-0.0) = -0.0 and relu(nan) = nan
+    # (np.maximum would leave the sign of a zero to the CPU's instruction). The gradient
+    # passes where out is not 0, so it is 0 at the kink x = 0 and passes at NaN (relu'(nan)
+    # = 1), and it is selected rather than multiplied by a mask: an infinite or nan gradient
+    # where out is 0 gives 0, not nan.
     __slots__ = ("mask",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.mask = x > 0
-        return np.maximum(x, 0)  # not x * mask, which gives -0.0 for negative x and drops NaN
+        out = np.where(x < 0, 0, x)
+        self.mask = out != 0
+        return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return grad * self.mask
+        return apply_to(Masked, grad, mask=self.mask)
+
+
+class Masked(Function):
+    """out = x where mask, else 0    dx = grad where mask, else 0"""
+
+    # relu's rule: a selection with a constant mask, differentiable again. Unlike x * mask,
+    # an inf or nan where the mask is False gives 0.
+    __slots__ = ("mask",)
+
+    def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        self.mask = mask
+        return np.where(mask, x, 0)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return apply_to(Masked, grad, mask=self.mask)
 
 
 class Abs(Function):
     """out = |x|    dx = grad * sign(x)"""
 
-    # At the kink x = 0 the gradient is sign(0) = 0, as in PyTorch.
+    # At the kink x = 0 the gradient is sign(0) = 0, and at NaN it is 0 too, as in PyTorch
+    # (np.sign(nan) is nan): sign(x) = (x > 0) - (x < 0).
     __slots__ = ("sign",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.sign = np.sign(x)
+        self.sign = np.subtract(x > 0, x < 0, dtype=x.dtype)
         return np.abs(x)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
@@ -240,3 +280,21 @@ class Maximum(Function):
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
         return grad * self.x_share, grad * self.y_share
+
+
+# ---------------------------------------------------------------------------------- dtype
+
+
+class Cast(Function):
+    """out = x.astype(dtype)    dx = grad.astype(x.dtype)"""
+
+    # A float32 input gets a float32 gradient even from float64 arithmetic (the engine casts
+    # each gradient to its input's dtype with this), and a 0-d float64 tensor meeting a
+    # float32 one with dimensions is cast to float32 first (PyTorch's rule).
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)  # a copy, to its own dtype too
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad.astype(x.dtype)
