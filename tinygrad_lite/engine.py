@@ -108,13 +108,10 @@ def _gradients(
         for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
-            data = x.data
-            try:
-                fits = dx.shape == data.shape and dx.dtype == data.dtype
-            except AttributeError:  # a rule returned a number or a list
-                fits = False
-            if not fits:
-                dx = _fit(fn, x, dx)
+            if getattr(dx, "shape", None) != x.data.shape or dx.dtype is not x.data.dtype:
+                # (dtypes compared by identity: numpy's are one object per dtype; another
+                # object of the same dtype only costs _fit's copy)
+                dx = _fit(fn, x, dx)  # another shape is an error, another dtype is cast
             if x in grads:
                 grads[x] = grads[x] + dx  # x was used more than once: its gradients add up
             else:

@@ -43,11 +43,11 @@ def matrix_product(x: Any, y: Any) -> Any:
     wherever that follows IEEE.
 
     ``dot`` is the seed's own call (np.dot(X, w), np.dot(X.T, delta)) and quicker than ``@``
-    on small arrays (docs/performance.md). But for an operand of one element, numpy's dot scales the other operand by it with BLAS's axpy, which skips a
-    scale of 0 altogether: nan * 0 and inf * 0 come out 0 instead of nan. ``@`` (numpy's
-    matmul) multiplies every pair, and takes those products; with one element on one side
-    each result is a single product, so the two agree on every other value (up to the sign
-    of a zero).
+    on small arrays (docs/performance.md). But for an operand of one element, numpy's dot
+    scales the other operand by it with BLAS's axpy, which skips a scale of 0 altogether:
+    nan * 0 and inf * 0 come out 0 instead of nan. ``@`` (numpy's matmul) multiplies every
+    pair, and takes those products; with one element on one side each result is a single
+    product, so the two agree on every other value (up to the sign of a zero).
     """
     if x.size != 1 != y.size:
         return x.dot(y)
