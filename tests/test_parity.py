@@ -292,8 +292,10 @@ def test_a_0d_float64_tensor_does_not_promote_a_float32_tensor() -> None:
     # PyTorch: a tensor with dimensions sets the dtype over a 0-d one of the same kind.
     x = _f32([1.0, 2.0], requires_grad=False)
     s = Tensor(2.0)
-    for out in (x + s, s + x, x * s, s - x, x / s, x**s, s**x):
+    both = np.array([True, False])
+    for out in (x + s, s + x, x * s, s - x, x / s, x**s, s**x, x.maximum(s), x.clip(s)):
         assert out.dtype == np.float32
+    assert tl.where(both, x, s).dtype == np.float32 and tl.where(both, s, x).dtype == np.float32
     assert (Tensor(1.0, dtype=np.float32) + s).dtype == np.float64  # both 0-d: float64
     assert (x + Tensor([1.0, 2.0])).dtype == np.float64  # both with dimensions: float64
     w = Tensor(2.0, requires_grad=True)
@@ -384,3 +386,20 @@ def test_astype_copies_in_a_float_dtype_and_refuses_others() -> None:
     for bad in ("int32", None, np.int64, [1]):
         with pytest.raises(TypeError, match="astype: dtype must be float32 or float64"):
             w.astype(bad)
+
+
+def test_where_maximum_and_clip_at_the_ieee_edges() -> None:
+    # where and maximum select their gradients, as PyTorch's rules do: an inf gradient
+    # gives 0, not inf * 0 = nan, to the operand an element did not come from.
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    y = Tensor([1.0, 1.0], requires_grad=True)
+    tl.where(np.array([True, False]), x, y).sqrt().sum().backward()
+    assert x.grad is not None and x.grad.tolist() == [np.inf, 0.0]
+    assert y.grad is not None and y.grad.tolist() == [0.0, 0.5]
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    x.maximum(Tensor([1.0, 0.0])).minimum(Tensor([9.0, 0.0])).sqrt().sum().backward()
+    assert x.grad is not None and x.grad.tolist() == [0.0, 0.0]
+    # a nan bound is taken, as in PyTorch and numpy (x < nan is False)
+    t = Tensor([1.0, 2.0])
+    assert np.isnan(t.clip(Tensor([np.nan, 0.0])).data).tolist() == [True, False]
+    assert np.isnan(t.clip(max=np.array([3.0, np.nan])).data).tolist() == [False, True]

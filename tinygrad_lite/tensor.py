@@ -455,12 +455,7 @@ class Tensor:
         if x.data.shape == y.data.shape:
             return x, y
         if x.data.dtype != y.data.dtype and not (x.data.ndim and y.data.ndim):
-            # PyTorch's rule: a 0-d tensor does not set the dtype of one with dimensions
-            # (float32 (2,) + float64 () is float32); numpy would give float64.
-            if x.data.ndim:
-                y = y.astype(x.data.dtype)
-            else:
-                x = x.astype(y.data.dtype)
+            x, y = _dtype_of_dimensions(x, y)
             other = x if reflected else y
         if not other.data.shape and not other.requires_grad:
             return x, y  # a constant scalar: numpy broadcasts it, and it needs no gradient
@@ -555,12 +550,14 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clip: min and max are both None; give at least one of them")
         out = self
+        # A nan bound is taken, as in PyTorch and numpy (x < nan is False: it would be
+        # passed over); a nan in self stays, since nan < min is False too.
         if min is not None:
             low = min if isinstance(min, Tensor) else _constant("clip", min, self.data.dtype)
-            out = where(out.data < low.data, low, out)
+            out = where((out.data < low.data) | np.isnan(low.data), low, out)
         if max is not None:
             high = max if isinstance(max, Tensor) else _constant("clip", max, self.data.dtype)
-            out = where(out.data > high.data, high, out)
+            out = where((out.data > high.data) | np.isnan(high.data), high, out)
         return out
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
@@ -852,6 +849,8 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     """
     cond = _condition(cond)
     x, y = _tensor_list("where", [x, y])
+    if x.data.dtype != y.data.dtype:
+        x, y = _dtype_of_dimensions(x, y)
     shape = broadcast_shape("where", cond.shape, broadcast_shape("where", x.shape, y.shape))
     if _mode.enabled:
         if x.requires_grad and x.data.shape != shape:
@@ -911,6 +910,20 @@ def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
         raise ValueError(f"{op}: needs at least one tensor, got an empty {type(tensors).__name__}")
     dtype = next((t.data.dtype for t in tensors if isinstance(t, Tensor)), np.dtype(np.float64))
     return [t if isinstance(t, Tensor) else _constant(op, t, dtype) for t in tensors]
+
+
+def _dtype_of_dimensions(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Two operands of different dtypes, one of them 0-d, cast to the other's dtype.
+
+    PyTorch's rule: a 0-d tensor does not set the dtype of one with dimensions (float32
+    (2,) + float64 () is float32), where numpy 2 would give float64. Two operands with
+    dimensions, or two 0-d ones, are left as they are (float64 wins, as in both).
+    """
+    if x.data.ndim and not y.data.ndim:
+        return x, y.astype(x.data.dtype)
+    if y.data.ndim and not x.data.ndim:
+        return x.astype(y.data.dtype), y
+    return x, y
 
 
 def _condition(cond: Any) -> np.ndarray:

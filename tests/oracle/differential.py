@@ -147,6 +147,8 @@ class Theirs:
 
     def operand(self, const: Const, like: Any) -> Any:
         value = const.value
+        if value is None:  # (clip's absent bound)
+            return None
         if isinstance(value, (bool, int, float, np.generic)):
             return float(value)  # a Python number: weakly typed, as ours
         if isinstance(value, list) or value.dtype.kind in "biu":
@@ -199,6 +201,23 @@ def _number_as_tensor(y: Any, like: torch.Tensor) -> Any:
     return torch.full_like(like, y) if isinstance(y, float) else y
 
 
+def _new(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # Documented difference: a movement op gives a new tensor here, even where it moves
+    # nothing; PyTorch's flatten of one axis returns the tensor itself.
+    return x.view(x.shape) if out is x else out
+
+
+def _as_float(indices: torch.Tensor) -> torch.Tensor:
+    # Documented difference: argmax and argmin give float64 Tensors of whole numbers here
+    # (every Tensor is float), int64 in PyTorch.
+    return indices.to(torch.float64)
+
+
+def _like(value: Any, like: torch.Tensor) -> torch.Tensor:
+    """A number as a 0-d tensor of ``like``'s dtype (the functions that take only tensors)."""
+    return value if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=like.dtype)
+
+
 def _promoted(x: torch.Tensor, other: torch.Tensor | None = None) -> torch.Tensor:
     # Documented difference: a matrix product of float32 and float64 is float64 here, as
     # in numpy (design.md); PyTorch refuses operands of two dtypes.
@@ -220,10 +239,11 @@ def _torch_reduce(name: str) -> Callable[..., torch.Tensor]:
             # meaning, design.md); PyTorch would reduce every axis.
             return x.clone() if name != "mean" else x / 1
         dims = _axes(axis, x.ndim)
-        if name == "max":
+        if name in ("max", "min"):
+            sign = 1 if name == "max" else -1  # min is -max(-x), as ours
             if bool(x.isnan().any()):
-                return NanMax.apply(x, dims, keepdim)
-            return x.amax(dim=dims, keepdim=keepdim)
+                return sign * NanMax.apply(sign * x, dims, keepdim)
+            return x.amax(dim=dims, keepdim=keepdim) if name == "max" else x.amin(dims, keepdim)
         return getattr(x, name)(dim=dims, keepdim=keepdim)
 
     return reduce
@@ -298,6 +318,24 @@ OURS: dict[str, Callable[..., Any]] = {
     "index": lambda x, index: x[index],
     "astype": lambda x, dtype: x.astype(dtype),
     "detach": lambda x: x.detach(),
+    "min": lambda x, **p: x.min(**p),
+    "var": lambda x, **p: x.var(**p),
+    "std": lambda x, **p: x.std(**p),
+    "logsumexp": lambda x, **p: x.logsumexp(**p),
+    "argmax": lambda x, **p: x.argmax(**p),
+    "argmin": lambda x, **p: x.argmin(**p),
+    "softmax": lambda x, axis: x.softmax(axis=axis),
+    "log_softmax": lambda x, axis: x.log_softmax(axis=axis),
+    "flatten": lambda x, start_dim, end_dim: x.flatten(start_dim, end_dim),
+    "squeeze": lambda x, axis: x.squeeze(axis),
+    "unsqueeze": lambda x, axis: x.unsqueeze(axis),
+    "clip": lambda x, low, high: x.clip(low, high),
+    "clamp": lambda x, low, high: x.clamp(min=low, max=high),
+    "maximum": lambda x, y: x.maximum(y),
+    "minimum": lambda x, y: x.minimum(y),
+    "where": lambda x, y, cond: tl.where(cond, x, y),
+    "cat": lambda *xs, axis: tl.cat(list(xs), axis=axis),
+    "stack": lambda *xs, axis: tl.stack(list(xs), axis=axis),
 }
 
 THEIRS: dict[str, Callable[..., Any]] = {
@@ -337,6 +375,30 @@ THEIRS: dict[str, Callable[..., Any]] = {
     # the dtype is its own (copy=True asks for the copy).
     "astype": lambda x, dtype: x.to(TORCH_DTYPES[np.dtype(dtype)], copy=True),
     "detach": lambda x: x.detach(),  # (cloned by _own: ours is a copy)
+    "min": _torch_reduce("min"),
+    "var": lambda x, axis=None, keepdim=False, correction=1: x.var(
+        dim=_axes(axis, x.ndim), correction=correction, keepdim=keepdim
+    ),
+    "std": lambda x, axis=None, keepdim=False, correction=1: x.std(
+        dim=_axes(axis, x.ndim), correction=correction, keepdim=keepdim
+    ),
+    "logsumexp": lambda x, axis=None, keepdim=False: torch.logsumexp(
+        x, dim=_axes(axis, x.ndim), keepdim=keepdim
+    ),
+    "argmax": lambda x, axis=None, keepdim=False: _as_float(x.argmax(dim=axis, keepdim=keepdim)),
+    "argmin": lambda x, axis=None, keepdim=False: _as_float(x.argmin(dim=axis, keepdim=keepdim)),
+    "softmax": lambda x, axis: torch.softmax(x, dim=axis),
+    "log_softmax": lambda x, axis: torch.log_softmax(x, dim=axis),
+    "flatten": lambda x, start_dim, end_dim: _new(torch.flatten(x, start_dim, end_dim), x),
+    "squeeze": lambda x, axis: x.squeeze() if axis is None else x.squeeze(axis),
+    "unsqueeze": lambda x, axis: x.unsqueeze(axis),
+    "clip": lambda x, low, high: torch.clamp(x, low, high),
+    "clamp": lambda x, low, high: torch.clamp(x, low, high),
+    "maximum": lambda x, y: torch.maximum(x, _like(y, x)),
+    "minimum": lambda x, y: torch.minimum(x, _like(y, x)),
+    "where": lambda x, y, cond: torch.where(torch.tensor(cond), x, y),
+    "cat": lambda *xs, axis: torch.cat([_like(t, xs[0]) for t in xs], dim=axis),
+    "stack": lambda *xs, axis: torch.stack([_like(t, xs[0]) for t in xs], dim=axis),
 }
 
 REFLECTED = {"radd", "rsub", "rmul", "rdiv", "rpow", "rmatmul"}
@@ -586,8 +648,9 @@ class Generator:
 
     def step(self) -> bool:
         kinds = ["unary"] * 4 + ["binary"] * 5 + ["reduce"] * 2 + ["shape"] * 3 + ["matmul"] * 2
+        kinds += ["statistic"] * 2 + ["softmax", "squeeze", "join"]
         if not self.smooth:
-            kinds += ["index"] * 2 + ["in place", "detach"]
+            kinds += ["index"] * 2 + ["in place", "detach", "choose", "choose", "argmax"]
         if self.mixed:
             kinds += ["astype"]
         kind = self.rng.choice(kinds)
@@ -863,6 +926,176 @@ class Generator:
         self.record(Step(name, (self.constant(value_shape, self.nodes[x]),), params, target=x))
         return True
 
+    def reduced_axes(self, ndim: int, empty: bool = True) -> Any:
+        """An axis argument: None, an int, or a tuple (the empty one only if ``empty``)."""
+        choice = self.rng.random()
+        if choice < 0.3 or ndim == 0:
+            return None if self.rng.random() < 0.8 or not ndim or not empty else ()
+        if choice < 0.7:
+            return self.rng.randrange(-ndim, ndim)
+        picked = self.rng.sample(range(ndim), self.rng.randint(0 if empty else 1, ndim))
+        return tuple(a - ndim if self.rng.random() < 0.3 else a for a in picked)
+
+    def op_statistic(self, no_grad: bool) -> bool:
+        """min, var, std, logsumexp (the reductions composed from others)."""
+        names = ["var", "std", "logsumexp"] + ([] if self.smooth else ["min"])
+        name = self.rng.choice(names)
+        x = self.pick(lambda t: t.size > 0)
+        if x is None:
+            return False
+        shape = self.nodes[x].shape
+        # (axis=() differs by design, as for sum: PyTorch reduces every axis)
+        axis = self.reduced_axes(len(shape), empty=name == "min")
+        params: list[tuple[str, Any]] = [("axis", axis), ("keepdim", self.rng.random() < 0.4)]
+        if name != "min" and not np.isfinite(self.nodes[x].data).all():
+            # documented difference (design.md): composed, var, std and logsumexp give a nan
+            # gradient to a whole slice that holds an inf or a nan
+            return False
+        if name in ("var", "std"):
+            count = math.prod(shape[a] for a in _axes_of(axis, len(shape)))
+            correction = self.rng.choice([0, 1]) if count > 1 else 0
+            params.append(("correction", correction))
+            if name == "std":
+                with tl.no_grad():
+                    value = self.nodes[x].std(axis=axis, correction=correction).data
+                if not value.all():
+                    # documented difference: at a std of 0 the gradient is 0 (PyTorch's
+                    # choice), its own derivative 0 here and nan in PyTorch
+                    return False
+        self.record(Step(name, (x,), tuple(params), no_grad=no_grad))
+        return True
+
+    def op_argmax(self, no_grad: bool) -> bool:
+        x = self.pick(lambda t: t.size > 0)
+        if x is None:
+            return False
+        ndim = self.nodes[x].ndim
+        axis = None if ndim == 0 or self.rng.random() < 0.3 else self.rng.randrange(-ndim, ndim)
+        params = (("axis", axis), ("keepdim", self.rng.random() < 0.4))
+        self.record(Step(self.rng.choice(["argmax", "argmin"]), (x,), params, no_grad=no_grad))
+        return True
+
+    def op_softmax(self, no_grad: bool) -> bool:
+        x = self.pick(lambda t: t.ndim >= 1)
+        if x is None:
+            return False
+        ndim = self.nodes[x].ndim
+        name = self.rng.choice(["softmax", "log_softmax"])
+        self.record(Step(name, (x,), (("axis", self.rng.randrange(-ndim, ndim)),), no_grad=no_grad))
+        return True
+
+    def op_squeeze(self, no_grad: bool) -> bool:
+        """flatten, squeeze, unsqueeze."""
+        x = self.pick()
+        if x is None:
+            return False
+        ndim = self.nodes[x].ndim
+        name = self.rng.choice(["flatten", "squeeze", "unsqueeze"])
+        params: tuple[tuple[str, Any], ...]
+        if name == "flatten":
+            if ndim == 0:
+                params = (("start_dim", 0), ("end_dim", -1))
+            else:
+                start = self.rng.randrange(ndim)
+                end = self.rng.randrange(start, ndim)
+                params = (
+                    ("start_dim", start - ndim if self.rng.random() < 0.3 else start),
+                    ("end_dim", end - ndim if self.rng.random() < 0.5 else end),
+                )
+        elif name == "squeeze":
+            if ndim == 0 or self.rng.random() < 0.3:
+                axis: Any = None
+            elif self.rng.random() < 0.5:
+                axis = self.rng.randrange(-ndim, ndim)
+            else:
+                axis = tuple(self.rng.sample(range(ndim), self.rng.randint(1, ndim)))
+            params = (("axis", axis),)
+        else:
+            if ndim >= 4:
+                return False
+            params = (("axis", self.rng.randrange(-ndim - 1, ndim + 1)),)
+        self.record(Step(name, (x,), params, no_grad=no_grad))
+        return True
+
+    def op_choose(self, no_grad: bool) -> bool:
+        """maximum, minimum, clip (clamp), where."""
+        x = self.pick()
+        if x is None:
+            return False
+        shape = self.nodes[x].shape
+        name = self.rng.choice(["maximum", "minimum", "clip", "clamp", "where", "where"])
+        other_shape = self.broadcastable(shape)
+        other: Any
+        if self.rng.random() < 0.5:
+            other = self.pick(lambda t: _broadcasts(t.shape, shape) and t is not self.nodes[x])
+        else:
+            other = None
+        if other is None:
+            other = (
+                self.add_leaf(other_shape, self.rng.random() < 0.8)
+                if self.rng.random() < 0.6
+                else self.constant(other_shape, self.nodes[x])
+            )
+        if name in ("clip", "clamp"):
+            bounds: list[Any] = [other, Const(None)]
+            if self.rng.random() < 0.5:
+                bounds.reverse()
+            if self.rng.random() < 0.3:
+                bounds = [Const(-0.5), Const(0.5)]
+            values = [self.nodes[x].data] + [
+                self.nodes[b].data if isinstance(b, int) else np.asarray(b.value, dtype=float)
+                for b in bounds
+                if not (isinstance(b, Const) and b.value is None)
+            ]
+            if any(np.isnan(v).any() for v in values):
+                # documented difference (ops.md): at a nan, PyTorch's clamp gives no gradient
+                return False
+            self.record(Step(name, (x, *bounds), no_grad=no_grad))
+            return True
+        if name == "where":
+            cond = self.np.random(self.broadcastable(shape)) < 0.5
+            self.record(Step(name, (x, other), (("cond", cond),), no_grad=no_grad))
+            return True
+        if isinstance(other, Const) and isinstance(other.value, list):
+            other = Const(np.asarray(other.value))  # (maximum takes arrays and numbers)
+        self.record(Step(name, (x, other), no_grad=no_grad))
+        return True
+
+    def op_join(self, no_grad: bool) -> bool:
+        """cat and stack: parts of a shape that fits, nodes, new leaves or constants."""
+        name = self.rng.choice(["cat", "stack"])
+        x = self.pick(lambda t: t.ndim >= 1 or name == "stack")
+        if x is None:
+            return False
+        shape = self.nodes[x].shape
+        ndim = len(shape)
+        if name == "stack":
+            axis = self.rng.randrange(-ndim - 1, ndim + 1)
+        else:
+            axis = self.rng.randrange(-ndim, ndim)
+        parts: list[Any] = [x]
+        for _ in range(self.rng.randint(1, 3)):
+            part_shape = list(shape)
+            if name == "cat":
+                part_shape[axis] = self.rng.choice([1, 2])
+            part_shape_t = tuple(part_shape)
+            found = (
+                self.pick(lambda t, s=part_shape_t: t.shape == s)
+                if self.rng.random() < 0.4
+                else None
+            )
+            if found is not None:
+                parts.append(found)
+            elif self.rng.random() < 0.7:
+                parts.append(self.add_leaf(part_shape_t, self.rng.random() < 0.8))
+            else:
+                parts.append(Const(self.array(part_shape_t, self.dtype())))
+        self.rng.shuffle(parts)
+        if not isinstance(parts[0], int):
+            parts.insert(0, parts.pop(parts.index(x)))  # a Tensor first (it sets the dtype)
+        self.record(Step(name, tuple(parts), (("axis", axis),), no_grad=no_grad))
+        return True
+
     def op_detach(self, no_grad: bool) -> bool:
         x = self.pick()
         if x is None:
@@ -877,6 +1110,12 @@ class Generator:
         dtype = self.rng.choice([np.float32, np.float64])
         self.record(Step("astype", (x,), (("dtype", dtype),), no_grad=no_grad))
         return True
+
+
+def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

@@ -38,7 +38,7 @@ from differential import (  # noqa: E402
 )
 
 import tinygrad_lite as tl  # noqa: E402
-from tinygrad_lite import Tensor, optim  # noqa: E402
+from tinygrad_lite import Tensor, nn, optim  # noqa: E402
 
 pytestmark = [
     pytest.mark.oracle,
@@ -359,3 +359,129 @@ def test_ieee_edges(seed: int) -> None:
         compare_grads("grad", ours, theirs)
 
     _explain(program, check)
+
+
+def _max_pool_sharing_ties(x: Any, kernel: int, stride: int) -> Any:
+    """PyTorch's max_pool2d, with the gradient of a tie shared evenly among the tied pixels.
+
+    Documented difference (ops.md, pooling): tinygrad_lite's max_pool2d is Im2col and Max,
+    and Max shares a tie; PyTorch's max_pool2d gives it all to one pixel. amax shares ties.
+    """
+    n, c, h, w = x.shape
+    cols = torch.nn.functional.unfold(x, kernel, stride=stride)  # (N, C*k*k, L)
+    out = cols.reshape(n, c, kernel * kernel, -1).amax(dim=2)
+    return out.reshape(n, c, (h - kernel) // stride + 1, (w - kernel) // stride + 1)
+
+
+def test_network_functions(seed: int) -> None:
+    """A small classifier's forward and backward, through nn's functions: conv2d (stride,
+    padding, bias), an activation, max or average pooling, flatten, a dense layer, and one
+    of the losses (cross_entropy with indices or probabilities, nll_loss, mse_loss,
+    binary_cross_entropy, its logits form, sse_loss), each with its reduction."""
+    rng = random.Random(seed)
+    data = np.random.default_rng(seed)
+    n, channels, size = rng.choice([1, 2, 3]), rng.choice([1, 2]), rng.choice([4, 5, 6])
+    out_channels, kernel = rng.choice([1, 2, 3]), rng.choice([1, 2, 3])
+    stride, padding = rng.choice([1, 2]), rng.choice([0, 1])
+    activation = rng.choice(["relu", "tanh", "sigmoid"])
+    pool = rng.choice(["max", "avg", None])
+    pool_kernel, pool_stride = 2, rng.choice([1, 2])
+    classes = rng.choice([2, 3, 4])
+    loss_kind = rng.choice(
+        ["cross_entropy", "cross_entropy_p", "nll_loss", "mse_loss", "bce", "bce_logits", "sse"]
+    )
+    reduction = rng.choice(["mean", "sum", "none"])
+    arrays = {
+        "x": data.uniform(-2, 2, (n, channels, size, size)),
+        "weight": data.uniform(-1, 1, (out_channels, channels, kernel, kernel)),
+        "bias": data.uniform(-1, 1, out_channels) if rng.random() < 0.7 else None,
+    }
+    conv = (size + 2 * padding - kernel) // stride + 1
+    pooled = conv if pool is None else (conv - pool_kernel) // pool_stride + 1
+    if pooled < 1:
+        pool, pooled = None, conv
+    features = out_channels * pooled * pooled
+    arrays["w"] = data.uniform(-1, 1, (features, classes))
+    arrays["b"] = data.uniform(-1, 1, classes)
+    labels = data.integers(0, classes, n)
+    probabilities = data.dirichlet(np.ones(classes), n)
+    targets01 = data.uniform(0, 1, (n, classes))
+
+    def forward(fw: Any) -> tuple[Any, dict[str, Any]]:
+        ours = isinstance(fw, Ours)
+        leaves = {k: None if v is None else fw.leaf(v, True) for k, v in arrays.items()}
+        if ours:
+            h = nn.conv2d(leaves["x"], leaves["weight"], leaves["bias"], stride, padding)
+        else:
+            h = torch.nn.functional.conv2d(
+                leaves["x"], leaves["weight"], leaves["bias"], stride=stride, padding=padding
+            )
+        h = getattr(h, activation)()
+        if pool == "max":
+            h = (
+                nn.max_pool2d(h, pool_kernel, pool_stride)
+                if ours
+                else _max_pool_sharing_ties(h, pool_kernel, pool_stride)
+            )
+        elif pool == "avg":
+            h = (
+                nn.avg_pool2d(h, pool_kernel, pool_stride)
+                if ours
+                else torch.nn.functional.avg_pool2d(h, pool_kernel, pool_stride)
+            )
+        z = h.flatten(1) @ leaves["w"] + leaves["b"]
+        t = (lambda a: a) if ours else torch.tensor
+        if loss_kind == "cross_entropy":
+            target = labels if ours else torch.tensor(labels)
+            if ours:
+                out = nn.cross_entropy(z, target, reduction=reduction)
+            else:
+                out = torch.nn.functional.cross_entropy(z, target, reduction=reduction)
+        elif loss_kind == "cross_entropy_p":
+            if ours:
+                out = nn.cross_entropy(z, probabilities, reduction=reduction)
+            else:
+                out = torch.nn.functional.cross_entropy(z, t(probabilities), reduction=reduction)
+        elif loss_kind == "nll_loss":
+            if ours:
+                out = nn.nll_loss(z.log_softmax(1), labels, reduction=reduction)
+            else:
+                logp = torch.log_softmax(z, 1)
+                out = torch.nn.functional.nll_loss(logp, torch.tensor(labels), reduction=reduction)
+        elif loss_kind == "mse_loss":
+            out = nn.mse_loss(z, targets01) if ours else ((z - t(targets01)) ** 2).mean()
+        elif loss_kind == "bce":
+            p = z.sigmoid()
+            if ours:
+                out = nn.binary_cross_entropy(p, targets01)
+            else:
+                out = torch.nn.functional.binary_cross_entropy(p, t(targets01))
+        elif loss_kind == "bce_logits":
+            if ours:
+                out = nn.binary_cross_entropy_with_logits(z, targets01)
+            else:
+                out = torch.nn.functional.binary_cross_entropy_with_logits(z, t(targets01))
+        else:
+            out = nn.sse_loss(z, targets01) if ours else 0.5 * ((t(targets01) - z) ** 2).sum()
+        return out, leaves
+
+    def check() -> None:
+        loss_ours, leaves_ours = forward(Ours())
+        loss_theirs, leaves_theirs = forward(Theirs())
+        compare("loss", loss_ours, loss_theirs)
+        seed_grad = np.random.default_rng(seed + 1).uniform(-1, 1, loss_ours.shape)
+        loss_ours.backward(gradient=seed_grad if loss_ours.shape else None)
+        loss_theirs.backward(gradient=torch.tensor(seed_grad) if loss_ours.shape else None)
+        for name in arrays:
+            if arrays[name] is not None:
+                compare(f"grad of {name}", leaves_ours[name].grad, leaves_theirs[name].grad)
+
+    try:
+        check()
+    except MismatchError as error:
+        raise MismatchError(
+            f"{error}\nnetwork: batch {n}, {channels} -> {out_channels} channels of {size}x{size}"
+            f", kernel {kernel}, stride {stride}, padding {padding}, {activation}, pool {pool} "
+            f"({pool_kernel}, stride {pool_stride}), {classes} classes, {loss_kind} "
+            f"({reduction})"
+        ) from None

@@ -239,7 +239,7 @@ class Abs(Function):
 
 
 class Where(Function):
-    """out = where(cond, x, y)    dx = grad * cond    dy = grad * ~cond
+    """out = where(cond, x, y)    dx = grad where cond, else 0    dy = grad where ~cond, else 0
 
     ``cond`` is a boolean array, a constant: each element of the result is x's where it is
     True and y's where it is False, and the gradient goes to the operand it came from.
@@ -252,9 +252,11 @@ class Where(Function):
         return np.where(cond, x, y)
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        # Selected, not multiplied by the condition: an inf or nan gradient where the
+        # element did not come from x (or y) gives it 0, as in PyTorch (see Masked).
         x_needs, y_needs = self.needs_input_grad
-        dx = grad * self.cond if x_needs else None
-        dy = grad * ~self.cond if y_needs else None
+        dx = apply_to(Masked, grad, mask=self.cond) if x_needs else None
+        dy = apply_to(Masked, grad, mask=~self.cond) if y_needs else None
         return dx, dy
 
 
@@ -279,7 +281,11 @@ class Maximum(Function):
         return np.maximum(x, y)
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        return grad * self.x_share, grad * self.y_share
+        # grad * share where the share is not 0, and 0 (not inf * 0) where it is, as
+        # PyTorch's rule selects (see Masked)
+        dx = apply_to(Masked, grad * self.x_share, mask=self.x_share != 0)
+        dy = apply_to(Masked, grad * self.y_share, mask=self.y_share != 0)
+        return dx, dy
 
 
 # ---------------------------------------------------------------------------------- dtype
