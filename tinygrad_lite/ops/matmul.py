@@ -27,7 +27,9 @@ class Matmul(Function):
         return x @ y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        x_needs, y_needs = self.needs_input_grad
+        # (the flags read directly: needs_input_grad builds a list, and this is every step)
+        inputs: Any = self.inputs  # (a node whose rule runs is not freed: the engine checked)
+        x_needs, y_needs = inputs[0].requires_grad, inputs[1].requires_grad
         # The data operand of a layer (X in X @ W) needs no gradient: skip its matmul.
         if x.ndim == 2 == y.ndim:
             dx = matrix_product(grad, y.T) if x_needs else None
