@@ -59,8 +59,7 @@ MODE_CASES = [
     for dtype in (np.float64, np.float32)
     for op in OPS
     if not (
-        dtype is np.float32
-        and (op.kind == "reflected" or op.name in ("__rmatmul__", "astype"))
+        dtype is np.float32 and (op.kind == "reflected" or op.name in ("__rmatmul__", "astype"))
     )
 ]
 
