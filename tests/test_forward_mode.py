@@ -330,6 +330,19 @@ def test_jacobian_of_an_empty_input() -> None:
         assert j.shape == (2, 0, 2)
 
 
+def test_a_jacobian_with_no_elements_has_the_dtype_of_one_with_some() -> None:
+    # jacfwd's Jacobian is in the output's dtype (the tangents'), jacrev's in the input's
+    # (the gradients'), as torch.func's; with no columns or no rows, it was float64
+    x32 = Tensor(np.zeros((0, 2), dtype=np.float32))
+    out32 = Tensor([1.0, 2.0], dtype=np.float32)
+    assert tl.jacfwd(lambda x: x.sum() + out32)(x32).dtype == np.float32
+    assert tl.jacrev(lambda x: x.sum() + out32)(x32).dtype == np.float32
+    y32 = Tensor([1.0, 2.0], dtype=np.float32)
+    for jacobian in (tl.jacfwd, tl.jacrev):
+        j = jacobian(lambda y: y[:0])(y32)
+        assert j.shape == (0, 2) and j.dtype == np.float32
+
+
 def test_jacobians_are_tensors_of_their_own() -> None:
     x = Tensor([1.0, 2.0])
     for jacobian in (tl.jacrev, tl.jacfwd):
