@@ -186,7 +186,9 @@ LAYERS: list[tuple[str, Callable[[], nn.Module], Callable[[], Inputs]]] = [
     ),
     (
         "Embedding then Linear",
-        lambda: nn.Sequential(nn.Embedding(6, 4, rng=rng(1)), nn.Tanh(), nn.Linear(4, 2, rng=rng(2))),
+        lambda: nn.Sequential(
+            nn.Embedding(6, 4, rng=rng(1)), nn.Tanh(), nn.Linear(4, 2, rng=rng(2))
+        ),
         lambda: (np.array([[5, 0], [2, 2]]),),
     ),
     (
@@ -403,10 +405,10 @@ def test_char_rnn_moves_both_ways_with_its_loss_and_gradients_over_25_steps() ->
 def test_char_rnn_training_continued_in_pytorch_follows_the_same_training_here() -> None:
     """The classic's loop, in PyTorch: 25 steps, the summed cross-entropy, gradients
     clipped to [-5, 5], the last state carried detached to the next chunk; with SGD here
-    and there. Not with Adagrad: its first steps are about lr * sign(g), so a weight whose
-    gradient is 1e-11 (a rare character's) moves by the whole rate whatever the last bits
-    of g; and a few such steps of 0.1 make the 100x100 recurrence stretch the state at
-    each step, which parts any two roundings within a chunk."""
+    and there. Not with Adagrad: it divides each gradient by the root of its squares so
+    far, so a gradient that cancels to almost nothing (a rare character's, 1e-11) still
+    moves its weight by a good part of the rate, and its rounding (1e-16 of the largest
+    gradient) becomes a difference of 1e-7 in the weight."""
     from models import char_rnn
 
     model = char_rnn.build(seed=1)

@@ -8,7 +8,7 @@
 PyTorch is optional (``pip install "tinygrad-lite[torch]"``); it is imported on the first
 call, and without it each function says so in one line. A model moves when it is one of
 the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it likes,
-or of a class of its own that says how it moves (``TO_TORCH``, below); anything else (a
+or of a class of its own that says how it moves (below); anything else (a
 Module with a ``forward`` of its own, a layer with no twin, a setting the twin lacks) is
 an error naming it, never a different network. A state dict has no ``forward`` to
 translate: the state dict functions take a model of any class, as long as its parameters
@@ -19,7 +19,7 @@ dtype)`` that returns its twin, a ``torch.nn.Module`` whose ``forward`` computes
 and whose attributes have the same names (so that state dicts fit both), usually built
 with ``to_torch`` on each of its layers; and, on the twin's class, ``__from_torch__(self,
 dtype)`` for the way back. ``dtype`` is numpy's float32 or float64, or None (each layer's
-own). A protocol as numpy's ``__array__``: nothing is registered.
+own). A protocol like numpy's ``__array__``: nothing is registered.
 
 The differences of layout are the matrices of ``Linear`` and ``RNNCell``: (in, out) here,
 their transposes in PyTorch. The one difference of rule is max pooling's gradient at a tie
@@ -336,8 +336,9 @@ def from_torch(module: Any, dtype: Any = None) -> Module:
 
     ``module``: a ``torch.nn.Sequential`` (nested as deep as it likes; children named or
     numbered, named by position here) of the layers in ``COUNTERPARTS``, or one such
-    layer; a module whose class has a ``__from_torch__`` method builds itself. ``dtype``: ``None`` keeps float32 and float64 (and reads half precision as
-    float32, which holds it exactly), or float32 / float64 for every layer.
+    layer; a module whose class has a ``__from_torch__`` method builds itself. ``dtype``:
+    ``None`` keeps float32 and float64 (and reads half precision as float32, which holds
+    it exactly), or float32 / float64 for every layer.
     ``training`` and each parameter's ``requires_grad`` carry over.
     """
     torch = _torch("from_torch")
@@ -465,12 +466,13 @@ def _walk(model: Any, caller: str, strict: bool = True) -> list[tuple[str, Modul
     children; a module at two places comes twice, as in PyTorch's state dicts.
 
     ``strict`` (what ``to_torch`` can build): every module is a ``Sequential``, a layer
-    of the table or of a class that moves itself, else a TypeError naming it. Otherwise (a state dict, which has no
-    ``forward`` to translate) a Module of any class may hold such layers, in attributes,
-    lists and tuples, named as ``named_parameters`` names them; but a parameter outside
-    the layers of the table is a TypeError naming it, since only its layer could say its
-    layout. An explicit stack, so nesting of any depth is fine; ``path`` holds the ids on
-    the current branch, so a module that holds itself is found rather than walked forever.
+    of the table or of a class that moves itself, else a TypeError naming it. Otherwise
+    (a state dict, which has no ``forward`` to translate) a Module of any class may hold
+    such layers, in attributes, lists and tuples, named as ``named_parameters`` names
+    them; but a parameter outside the layers of the table is a TypeError naming it, since
+    only its layer could say its layout. An explicit stack, so nesting of any depth is
+    fine; ``path`` holds the ids on the current branch, so a module that holds itself is
+    found rather than walked forever.
     """
     if not isinstance(model, Module):
         raise TypeError(f"{caller}: expected a tinygrad_lite nn.Module, got {type(model).__name__}")
