@@ -371,6 +371,9 @@ def run_char_rnn_theirs(module: Any, inputs: np.ndarray, targets: np.ndarray, h:
 def test_char_rnn_moves_both_ways_with_its_loss_and_gradients_over_25_steps() -> None:
     from models import char_rnn
 
+    # with the jobs above, every built-in model the command line names
+    assert set(jobs.NAMES) == {*jobs.BUILT_IN, "char-rnn"}
+
     model = char_rnn.build(seed=0)
     chunk = char_rnn_chunk()
     module = interop.to_torch(model)
