@@ -52,12 +52,15 @@ AGREEMENT = {np.float64: 1e-10, np.float32: 1e-4}
 SUBNORMAL = 64  # times the smallest normal number: the absolute floor of the tolerance
 IDS = [op.id for op in OPS]
 # In float32 every op but those with a constant on the left (2 - t, a @ t): the table draws
-# that constant as a float64 array nearly always, which makes the result float64.
+# that constant as a float64 array nearly always, which makes the result float64; and but
+# astype, whose result has the dtype it names.
 MODE_CASES = [
     pytest.param(op, dtype, id=f"{op.id}-{dtype.__name__}")
     for dtype in (np.float64, np.float32)
     for op in OPS
-    if not (dtype is np.float32 and (op.kind == "reflected" or op.name == "__rmatmul__"))
+    if not (
+        dtype is np.float32 and (op.kind == "reflected" or op.name in ("__rmatmul__", "astype"))
+    )
 ]
 
 
@@ -203,6 +206,18 @@ def _cross_entropy_probabilities(draw: Any) -> Case:
 
 
 @st.composite
+def _masked(draw: Any) -> Case:
+    shape = draw(testing.shapes(max_side=3))
+    x = draw(testing.tensors(shape))
+    mask = draw(testing.arrays(shape)) > 0
+
+    def f(x: Tensor) -> Tensor:
+        return ops.Masked.apply(x, mask=mask)
+
+    return Case(f, [x], f"masked({shape}, {mask.tolist()})")
+
+
+@st.composite
 def _col2im(draw: Any) -> Case:
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -226,6 +241,9 @@ PRIMITIVES: dict[str, st.SearchStrategy[Case]] = {
     "Abs": _table_case("abs"),
     "Add": _table_case("add"),
     "Affine": _affine(),
+    "Cast": _table_case("astype"),
+    "Masked": _masked(),
+    "Sqrt": _table_case("sqrt"),
     "Cat": st.one_of(_table_case("cat"), _table_case("stack")),
     "Col2im": _col2im(),
     "CrossEntropy": st.one_of(_table_case("cross_entropy"), _cross_entropy_probabilities()),
@@ -257,7 +275,8 @@ PRIMITIVES: dict[str, st.SearchStrategy[Case]] = {
 
 
 def _primitives() -> dict[str, type[Function]]:
-    return {name: getattr(ops, name) for name in ops.__all__}
+    found = {name: getattr(ops, name) for name in ops.__all__}
+    return {name: f for name, f in found.items() if isinstance(f, type) and issubclass(f, Function)}
 
 
 def test_every_primitive_has_a_jvp_rule_and_its_formula() -> None:

@@ -362,6 +362,7 @@ NOT_OPS = {
 NOT_OP_DUNDERS = {
     "__init__",
     "__array__",
+    "__array_function__",
     "__array_ufunc__",
     "__len__",
     "__bool__",

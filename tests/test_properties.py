@@ -187,6 +187,11 @@ def _int_exponent(draw: Draw, shape: Shape) -> dict[str, Any]:
     return {"n": draw(st.integers(-3, 4))}
 
 
+def _astype_params(draw: Draw, shape: Shape) -> dict[str, Any]:
+    # float64 to float64 (a copy): float32's 7 digits are too few for central differences.
+    return {"dtype": draw(st.sampled_from([np.float64, "float64", np.dtype(np.float64)]))}
+
+
 def _iterate(x: Tensor) -> Tensor:
     """The elements along the first axis, added up one by one (Python's iteration)."""
     return functools.reduce(operator.add, x)
@@ -300,6 +305,7 @@ OPS = [
     Op("mT", "mT", lambda x: x.mT, kind="shape", min_dims=2),
     Op("expand", "expand", lambda x, shape: x.expand(*shape), kind="shape", params=_expand_params),
     Op("x[i]", "__getitem__", lambda x, index: x[index], kind="shape", params=_index_params),
+    Op("astype", "astype", lambda x, dtype: x.astype(dtype), kind="shape", params=_astype_params),
     Op("iter", "__iter__", _iterate, kind="shape", min_dims=1),
     Op("flatten", "flatten", lambda x, **p: x.flatten(**p), kind="shape", params=_flatten_params),
     Op("squeeze", "squeeze", lambda x, **p: x.squeeze(**p), kind="shape", params=_squeeze_params),
@@ -355,6 +361,7 @@ NOT_DIFFERENTIABLE = {
     "argmax": "indices",
     "argmin": "indices",
     "__array__": "hands the data to numpy",
+    "__array_function__": "hands the data to numpy's functions",
     "__bool__": "a Python bool",
     "__float__": "a Python float",
     "__len__": "an int",

@@ -196,7 +196,9 @@ def test_np_array_of_a_tensor_is_a_copy() -> None:
     # A snapshot of the weights, updated by hand (as when comparing with hand-written
     # backprop), must not change the weights behind the version counter.
     x, w, loss = _net()
-    snapshot = np.array(w)
+    snapshot = np.array(w.detach())  # (np.array(w) itself is refused: w requires grad)
+    snapshot -= 1.0
+    snapshot = w.numpy()
     snapshot -= 1.0
     assert np.array(x, dtype=np.float32).dtype == np.float32
     np.array(x, dtype=np.float32)[...] = 0.0

@@ -355,11 +355,12 @@ UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[..., np.ndar
     "neg": (np.negative, lambda x, out: -np.ones_like(x)),
     "exp": (np.exp, lambda x, out: out),
     "log": (np.log, lambda x, out: 1 / x),
-    "sqrt": (np.sqrt, lambda x, out: 0.5 * x**-0.5),
+    "sqrt": (np.sqrt, lambda x, out: 0.5 / out),  # nan below 0, -inf included (PyTorch's)
     "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), lambda x, out: out * (1 - out)),
-    "relu": (lambda x: np.maximum(x, 0), lambda x, out: (x > 0).astype(x.dtype)),
+    # PyTorch's: the gradient passes where out is not 0 (at nan too); sign(nan) = 0
+    "relu": (lambda x: np.maximum(x, 0), lambda x, out: (out != 0).astype(x.dtype)),
     "tanh": (np.tanh, lambda x, out: 1 - out * out),
-    "abs": (np.abs, lambda x, out: np.sign(x)),
+    "abs": (np.abs, lambda x, out: np.nan_to_num(np.sign(x), nan=0.0)),
 }
 
 

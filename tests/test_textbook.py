@@ -71,6 +71,8 @@ def _build(arrays: list[np.ndarray], steps: list[tuple[Any, ...]]) -> tuple[list
             out = getattr(x, op)()
         else:
             y = pool[args[1]]
+            if op == "matmul" and x.shape[-1] != y.shape[0]:
+                op = "mul"  # (a sum0 of (1, 3) after a (3, 3)): shapes that broadcast instead
             out = x @ y if op == "matmul" else getattr(x, op)(y)
         pool.append(out)
     return leaves, (pool[-1] * pool[-1]).sum()

@@ -38,16 +38,19 @@ def value_and_grad(
                     f"grad: argnums asks for argument {i}, but only {len(args)} were given"
                 )
         args_list = list(args)
-        # An argument that is already part of a recorded computation (an outer grad, or a
-        # tensor the caller is differentiating) is used as it is, and the backward is
-        # recorded so that the outer computation can differentiate the gradient again.
-        # Anything else becomes a fresh leaf, so that no caller's .grad is touched.
+        # Inside f each argument is a variable of its own (torch.func.grad's rule). One that
+        # is part of a computation the caller records (an outer grad's argument, a tensor
+        # the caller is differentiating, computed or not) enters as a recorded copy, whose
+        # gradient the backward pass stops at; it is recorded, so that the outer computation
+        # can differentiate the gradient again. Anything else becomes a fresh leaf. Either
+        # way no caller's .grad is touched.
         recording = is_grad_enabled()  # the caller's mode; f itself runs with grad enabled
         nested = False
         for i in positions:
             a = args[i]
             if isinstance(a, Tensor) and a.requires_grad and recording:
                 nested = True
+                args_list[i] = a.astype(a.data.dtype)
             else:
                 args_list[i] = fresh_leaf(a)
         with enable_grad():
@@ -57,7 +60,7 @@ def value_and_grad(
                 f"a Tensor of shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
             )
             raise TypeError(f"grad: f must return a Tensor of one element, got {got}")
-        leaves = [args_list[i] for i in positions]
+        leaves = tuple(args_list[i] for i in positions)
         found: dict[int, Any] = {}
         if out.requires_grad:
             # f may also have used tensors of a computation the caller records: another
@@ -70,7 +73,7 @@ def value_and_grad(
             if create_graph:
                 seed = Tensor._from_op(seed)
             for leaf, g in engine.backward(
-                out, seed, retain_graph=shared, create_graph=create_graph
+                out, seed, retain_graph=shared, create_graph=create_graph, inputs=leaves
             ):
                 found[id(leaf)] = g
         grads = tuple(_as_tensor(found.get(id(leaf)), leaf) for leaf in leaves)

@@ -64,7 +64,12 @@ def _inputs(t: Tensor) -> tuple[Tensor, ...]:
 
 @fp_quiet()
 def backward(
-    root: Tensor, grad: Any, *, retain_graph: bool, create_graph: bool
+    root: Tensor,
+    grad: Any,
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: tuple[Tensor, ...] = (),
 ) -> list[tuple[Tensor, Any]]:
     """The gradient of ``root`` with respect to each leaf behind it that requires grad.
 
@@ -74,23 +79,35 @@ def backward(
     numpy arrays, or Tensors when ``create_graph`` records the backward pass itself, or
     when forward mode watches (a dual level is active): then the rules run on Tensors,
     recording nothing, so that the levels see their ops and give the gradients tangents
-    (forward over reverse, as in ``tl.hessian``).
+    (forward over reverse, as in ``tl.hessian``). Each is in the dtype of its tensor.
+
+    ``inputs``: tensors to stop at, computed ones too (``tl.grad``'s arguments). Their
+    gradients are returned instead of the leaves', and nothing flows past them.
     """
-    if root._ctx is None:
+    if root._ctx is None or root in inputs:
         return [(root, grad)]
     if create_graph:
         with enable_grad():  # the rules' operations on Tensors are recorded
-            return list(_gradients(root, grad, retain_graph, True).items())
-    if _mode.levels:
+            grads = _gradients(root, grad, retain_graph, True, inputs)
+    elif _mode.levels:
         if not isinstance(grad, type(root)):
             grad = type(root)._from_op(np.asanyarray(grad))
         with no_grad():  # the levels watch the rules' operations; nothing is recorded
-            return list(_gradients(root, grad, retain_graph, True).items())
-    return _owned(_gradients(root, grad, retain_graph, False))
+            grads = _gradients(root, grad, retain_graph, True, inputs)
+    else:
+        grads = _gradients(root, grad, retain_graph, False, inputs)
+    if inputs:
+        grads = {x: grads[x] for x in inputs if x in grads}
+    if create_graph or _mode.levels:
+        return list(grads.items())
+    return _owned(grads)
 
 
-def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> dict[Tensor, Any]:
-    """The walk: the gradient of each leaf behind ``root``, by Tensor."""
+def _gradients(
+    root: Tensor, grad: Any, retain_graph: bool, tensors: bool, stop: tuple[Tensor, ...]
+) -> dict[Tensor, Any]:
+    """The walk: the gradient of each leaf behind ``root`` (and of each tensor in
+    ``stop``), by Tensor."""
     grads = {root: grad}  # the gradient so far, per Tensor
     waiting = [(-root._ctx.seq, root)]  # a heap: the node made last on top
     while waiting:
@@ -100,13 +117,15 @@ def _gradients(root: Tensor, grad: Any, retain_graph: bool, tensors: bool) -> di
         for x, dx in zip(fn.inputs, input_grads):
             if dx is None or not x.requires_grad:
                 continue
-            if getattr(dx, "shape", None) != x.data.shape:
-                raise _wrong_shape(fn, x, dx)
+            if getattr(dx, "shape", None) != x.data.shape or dx.dtype is not x.data.dtype:
+                # (dtypes compared by identity: numpy's are one object per dtype; another
+                # object of the same dtype only costs _fit's copy)
+                dx = _fit(fn, x, dx)  # another shape is an error, another dtype is cast
             if x in grads:
                 grads[x] = grads[x] + dx  # x was used more than once: its gradients add up
             else:
                 grads[x] = dx
-                if x._ctx is not None:  # a leaf has nothing to visit
+                if x._ctx is not None and x not in stop:  # a leaf has nothing to visit
                     heappush(waiting, (-x._ctx.seq, x))  # (seqs are unique: no ties)
         if not retain_graph:
             fn.inputs = None  # frees the graph behind t as soon as it is used
@@ -168,6 +187,16 @@ def _owned(grads: dict[Tensor, Any]) -> list[tuple[Tensor, Any]]:
         handed_out.add(id(g))
         owned.append((leaf, g))
     return owned
+
+
+def _fit(fn: Any, x: Tensor, dx: Any) -> Any:
+    """``dx`` checked to have its input's shape (naming the op if not), and cast to its
+    input's dtype: a float32 input gets a float32 gradient from float64 arithmetic, and a
+    float64 input a float64 one (PyTorch's rule). The cast is an op (``astype``, which
+    arrays and Tensors share), so that it is recorded under create_graph."""
+    if getattr(dx, "shape", None) != x.data.shape or not hasattr(dx, "astype"):
+        raise _wrong_shape(fn, x, dx)
+    return dx.astype(x.data.dtype)
 
 
 def _changed_in_place(fn: Any, x: Tensor) -> RuntimeError:

@@ -261,9 +261,10 @@ class _Linearized:
 class _Pullback:
     """``func`` run once on fresh leaves and recorded, to be pulled back from (vjp, jacrev).
 
-    A primal that is part of a computation the caller records is used as it is (as in
-    ``tl.grad``): then, and when ``func`` uses another tensor of such a computation, the
-    backward passes are recorded too, so that what they give can be differentiated again.
+    A primal that is part of a computation the caller records enters as a recorded copy
+    (as in ``tl.grad``), a variable of its own that the backward passes stop at, computed or
+    not: then, and when ``func`` uses another tensor of such a computation, the backward
+    passes are recorded too, so that what they give can be differentiated again.
     """
 
     def __init__(self, op: str, func: Callable[..., Any], primals: tuple[Tensor, ...], aux: bool):
@@ -272,8 +273,9 @@ class _Pullback:
         self.leaves: list[Tensor] = []
         for p in primals:
             if p.requires_grad and recording:
+                # a recorded copy: a variable of its own, which the backward passes stop at
                 nested = True
-                self.leaves.append(p)
+                self.leaves.append(p.astype(p.data.dtype))
             else:
                 self.leaves.append(fresh_leaf(p))
         with enable_grad():
@@ -294,7 +296,11 @@ class _Pullback:
         as_tensor = create_graph or (_mode.levels and is_dual(seed))
         found = {}
         for leaf, g in engine.backward(
-            out, seed if as_tensor else seed.data, retain_graph=True, create_graph=create_graph
+            out,
+            seed if as_tensor else seed.data,
+            retain_graph=True,
+            create_graph=create_graph,
+            inputs=tuple(self.leaves),
         ):
             found[id(leaf)] = g
         return [found.get(id(leaf)) for leaf in self.leaves]

@@ -114,10 +114,16 @@ class Function:
             raise _not_tensors(cls, inputs)
         fn = cls()
         if _mode.quiet:  # numpy's warnings are off already (see fp_quiet)
-            out = tensor.Tensor._from_op(fn.forward(*arrays, **params))
+            data = fn.forward(*arrays, **params)
         else:
             with fp_quiet():
-                out = tensor.Tensor._from_op(fn.forward(*arrays, **params))
+                data = fn.forward(*arrays, **params)
+        if type(data) is not _ARRAY:
+            # numpy's arithmetic on 0-d arrays returns a numpy scalar (np.float64), which
+            # cannot be changed in place: a Tensor always holds an array, 0-d included.
+            # (asanyarray: an ndarray subclass the core keeps, convert.KeptArray, stays itself.)
+            data = np.asanyarray(data)
+        out = tensor.Tensor._from_op(data)
         if _mode.enabled and _any_requires_grad(inputs):
             fn.inputs, fn.seq = inputs, next(clock)
             out.requires_grad, out._ctx = True, fn
@@ -126,6 +132,8 @@ class Function:
                 observer.forward(fn, inputs, out)
         return out
 
+
+_ARRAY = np.ndarray  # (a name of this module: apply tests every result against it)
 
 # The clock: one count for the whole program, whose ticks date both the nodes (Function.seq)
 # and the in-place changes of tensors (Tensor._version, the tick of a tensor's last change).
@@ -174,3 +182,11 @@ def apply_to(fn_type: type[Function], value: Any, **params: Any) -> Any:
     if isinstance(value, (np.ndarray, np.generic)):
         return fn_type().forward(value, **params)
     return fn_type.apply(value, **params)
+
+
+def values(value: Any) -> Any:
+    """The numbers of a value a backward rule received: an array (or numpy scalar) as it is,
+    a Tensor's array (under ``create_graph``), for a mask or a test that is a constant."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value
+    return value.data

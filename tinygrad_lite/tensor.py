@@ -28,6 +28,7 @@ from tinygrad_lite.convert import (
     FLOAT32,
     KeptArray,
     check_bounds,
+    check_dtype,
     check_keepdim,
     check_rng,
     describe,
@@ -111,8 +112,6 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the data as a numpy array."""
-        # np.array rather than .copy(): an op on 0-d tensors leaves a numpy scalar in .data
-        # (numpy's arithmetic on 0-d arrays returns one), and this returns an array all the same.
         return np.array(self.data, subok=True)  # (a KeptArray stays one)
 
     def item(self) -> float:
@@ -128,17 +127,34 @@ class Tensor:
         """The data as (nested) Python lists of floats."""
         return self.data.tolist()
 
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in ``dtype`` (float32 or float64, numpy's name); the gradient is cast back."""
+        try:
+            target = check_dtype(dtype)
+        except TypeError:
+            target = None
+        if target is None:
+            raise TypeError(f"astype: dtype must be float32 or float64, got {short_repr(dtype)}")
+        return ops.Cast.apply(self, dtype=target)
+
     def detach(self) -> Tensor:
         """A new leaf with a copy of this tensor's data, cut from the graph (no grad).
 
         A copy rather than PyTorch's shared storage: an in-place change to the detached
         tensor can then never alter a value the graph saved for its backward pass.
         """
-        # An array even for a numpy scalar; subok: a KeptArray stays one.
+        # subok: a KeptArray stays one.
         return Tensor._from_op(np.array(self.data, subok=True))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not."""
+        """numpy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` may not.
+
+        Refused for a tensor that requires grad, as PyTorch refuses it: numpy would compute
+        on the values without the graph, and a gradient would silently stop there.
+        ``t.detach()`` (or ``t.numpy()``, a copy) says that this is meant.
+        """
+        if self.requires_grad:
+            raise _numpy_refused()
         if copy:  # np.array(t) asks for a copy: changes to it must not reach the tensor
             return np.array(self.data, dtype=dtype, copy=True)
         if dtype is None or np.dtype(dtype) == self.data.dtype:
@@ -149,6 +165,21 @@ class Tensor:
                 f"without a copy (copy=False was given)"
             )
         return self.data.astype(dtype)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy functions (``np.sum(t)``, ``np.concatenate``): computed on the arrays, as
+        for any array-like; refused for a tensor that requires grad (see ``__array__``)."""
+        arguments = [*args, *kwargs.values()]
+        for a in arguments:
+            # numpy's dispatch looks one level into sequences (np.concatenate's), and so
+            # does this.
+            for b in a if isinstance(a, (list, tuple)) else (a,):
+                if isinstance(b, Tensor) and b.requires_grad:
+                    raise _numpy_refused()
+        # numpy's own implementation, given the arrays (it converts Tensors with __array__);
+        # the dispatched function would call Tensor.sum back for np.sum.
+        implementation = getattr(func, "_implementation", func)
+        return implementation(*_plain(args), **dict(zip(kwargs, _plain(kwargs.values()))))
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -225,7 +256,6 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (for tensors outside a graph, as the methods above)."""
         self._check_in_place("__setitem__")
-        self._own_array()
         # The value is data like any other, checked first: numpy alone would store None as
         # nan and parse the string "1.5", and only a bad index is an IndexError.
         try:
@@ -253,7 +283,6 @@ class Tensor:
     def _in_place(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """Apply ``ufunc(self.data, other, out=self.data)`` and count the change."""
         self._check_in_place(op)
-        self._own_array()
         if isinstance(other, Tensor):
             other = other.data
         elif not (isinstance(other, np.ndarray) and other.dtype.kind in "biuf"):
@@ -274,12 +303,6 @@ class Tensor:
         number."""
         ufunc(self.data, other, out=self.data)
         self._version = next(clock)  # (see the clock, function.py)
-
-    def _own_array(self) -> None:
-        # An op on 0-d tensors leaves a numpy scalar in .data (numpy's arithmetic on 0-d
-        # arrays returns one), which cannot be written to: it becomes a 0-d array first.
-        if not isinstance(self.data, np.ndarray):  # (an ndarray subclass stays itself)
-            self.data = np.array(self.data)
 
     def _check_in_place(self, op: str) -> None:
         if self._ctx is not None:
@@ -323,7 +346,13 @@ class Tensor:
         seed: Any = self._seed(gradient)
         if create_graph:
             retain_graph = True
-            seed = Tensor._from_op(seed)
+            if isinstance(gradient, Tensor) and gradient.requires_grad:
+                # The gradient stays in the graph (a copy in self's dtype): x.grad is then a
+                # function of it, and differentiating x.grad by it gives a Jacobian-vector
+                # product (the double-backward trick), as in PyTorch.
+                seed = gradient.astype(self.data.dtype)
+            else:
+                seed = Tensor._from_op(seed)
         for leaf, grad in engine.backward(
             self, seed, retain_graph=retain_graph, create_graph=create_graph
         ):
@@ -351,22 +380,26 @@ class Tensor:
         return seed
 
     def _accumulate(self, grad: Any) -> None:
-        """Add one backward pass's gradient to .grad (PyTorch's accumulation rule)."""
+        """Add one backward pass's gradient to .grad (PyTorch's accumulation rule): into
+        the .grad already there, in place, so that a reference to it stays current; out of
+        place when either is recorded (under create_graph), so that the sum is recorded too.
+        The engine gives each gradient in this tensor's dtype."""
         if isinstance(grad, Tensor):  # under create_graph, or in forward mode
             # The engine hands these out as the rules made them, and a rule may give one
-            # Tensor to several inputs (add does). One that is not recorded could be changed
-            # in place, changing the other .grad too: it gets a copy of its own (unless it is
-            # dual, which forward mode gives: then it cannot be changed in place either).
+            # Tensor to several inputs (add does), or hand on a leaf (a gradient= given to
+            # backward). .grad gets a copy of its own, recorded if the gradient is (a dual
+            # one, which forward mode gives, cannot be changed in place: it is kept).
             if grad._ctx is None and not is_dual(grad):
-                grad = Tensor._from_op(grad.data.copy())
+                grad = grad.astype(grad.data.dtype)
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
             # The engine hands out arrays that nothing else holds (engine._owned), so .grad
             # takes it as it is: no copy of each weight's gradient per step.
-            # asanyarray: an ndarray subclass (a KeptArray) stays itself.
-            self.grad = Tensor._from_op(np.asanyarray(grad, dtype=self.data.dtype))
+            self.grad = Tensor._from_op(grad)
+        elif self.grad.requires_grad or self.grad.data.shape != grad.shape:
+            self.grad = self.grad + grad  # a recorded .grad (or one set by hand)
         else:
-            self.grad = Tensor._from_op(self.grad.data + grad)
+            self.grad._update(np.add, grad)  # dated: a graph that saved .grad will refuse it
 
     # ------------------------------------------------------------ binary operators
 
@@ -437,6 +470,9 @@ class Tensor:
         x, y = (other, self) if reflected else (self, other)
         if x.data.shape == y.data.shape:
             return x, y
+        if x.data.dtype != y.data.dtype and not (x.data.ndim and y.data.ndim):
+            x, y = _dtype_of_dimensions(x, y)
+            other = x if reflected else y
         if not other.data.shape and not other.requires_grad and not _mode.levels:
             return x, y  # a constant scalar: numpy broadcasts it, and it needs no gradient
         shape = broadcast_shape(op, x.data.shape, y.data.shape)
@@ -486,8 +522,8 @@ class Tensor:
         return ops.Log.apply(self)
 
     def sqrt(self) -> Tensor:
-        """self ** 0.5 (numpy computes it with sqrt, so it is correctly rounded)."""
-        return self**0.5
+        """The square root: nan below 0, and so is its gradient there."""
+        return ops.Sqrt.apply(self)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-self))"""
@@ -529,12 +565,14 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clip: min and max are both None; give at least one of them")
         out = self
+        # A nan bound is taken, as in PyTorch and numpy (x < nan is False: it would be
+        # passed over); a nan in self stays, since nan < min is False too.
         if min is not None:
             low = min if isinstance(min, Tensor) else _constant("clip", min, self.data.dtype)
-            out = where(out.data < low.data, low, out)
+            out = where((out.data < low.data) | np.isnan(low.data), low, out)
         if max is not None:
             high = max if isinstance(max, Tensor) else _constant("clip", max, self.data.dtype)
-            out = where(out.data > high.data, high, out)
+            out = where((out.data > high.data) | np.isnan(high.data), high, out)
         return out
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
@@ -737,8 +775,8 @@ class Tensor:
                 f"expand: a tensor of shape {self.shape} cannot be broadcast to {target}; "
                 f"each size must equal the target's or be 1"
             )
-        if target == self.data.shape:
-            return self
+        # Even to its own shape, a new tensor: under no_grad a constant, outside a graph a
+        # copy, as every movement op gives (returning self would share its graph and data).
         return self._view(ops.Expand, shape=target)
 
     def _view(self, op: Any, **params: Any) -> Tensor:
@@ -826,6 +864,8 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     """
     cond = _condition(cond)
     x, y = _tensor_list("where", [x, y])
+    if x.data.dtype != y.data.dtype:
+        x, y = _dtype_of_dimensions(x, y)
     shape = broadcast_shape("where", cond.shape, broadcast_shape("where", x.shape, y.shape))
     if x.data.shape != shape and _flows(x):
         x = x.expand(shape)
@@ -886,6 +926,20 @@ def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
     return [t if isinstance(t, Tensor) else _constant(op, t, dtype) for t in tensors]
 
 
+def _dtype_of_dimensions(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Two operands of different dtypes, one of them 0-d, cast to the other's dtype.
+
+    PyTorch's rule: a 0-d tensor does not set the dtype of one with dimensions (float32
+    (2,) + float64 () is float32), where numpy 2 would give float64. Two operands with
+    dimensions, or two 0-d ones, are left as they are (float64 wins, as in both).
+    """
+    if x.data.ndim and not y.data.ndim:
+        return x, y.astype(x.data.dtype)
+    if y.data.ndim and not x.data.ndim:
+        return x.astype(y.data.dtype), y
+    return x, y
+
+
 def _condition(cond: Any) -> np.ndarray:
     """where's condition as a boolean array: True where it is true (or nonzero)."""
     values = cond.data if isinstance(cond, Tensor) else np.asanyarray(cond)
@@ -908,9 +962,9 @@ def _assign(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
     """A non-Tensor operand as a constant Tensor.
 
-    Numbers, and ints or bools of numpy (arrays, or scalars such as a comparison of 0-d
-    arrays gives), are weakly typed as in numpy: they take the other operand's dtype, so
-    that ``t32 * 2`` stays float32.
+    Numbers (numpy's scalars too, as PyTorch takes them), lists of numbers, and arrays of
+    ints or bools are weakly typed as in numpy: they take the other operand's dtype, so
+    that ``t32 * 2`` and ``t32 * [1, 2]`` stay float32. A float array keeps its dtype.
     """
     if isinstance(value, (bool, int, float, np.bool_, np.integer)) or (
         isinstance(value, np.ndarray) and value.dtype.kind in "biu"
@@ -923,10 +977,29 @@ def _constant(op: str, value: Any, dtype: np.dtype) -> Tensor:
                 return Tensor._from_op(np.array(value, dtype=dtype, subok=subok))
         except OverflowError:
             pass  # an int too large for the dtype: let Tensor() say so
+    floats = isinstance(value, np.ndarray) and value.dtype.kind == "f"
     try:
-        return Tensor(value)
+        return Tensor(value, dtype=None if floats else dtype)
     except (TypeError, ValueError) as error:  # the same kind: a ragged list is a ValueError
         raise type(error)(f"{op}: the other operand is not usable as a tensor: {error}") from None
+
+
+def _numpy_refused() -> RuntimeError:
+    return RuntimeError(
+        "numpy cannot take a tensor that requires grad: it would compute on the values "
+        "without the graph, and no gradient would flow through the result. Use the Tensor's "
+        "own ops (t.sum(), t @ u), or t.detach() for the values without the graph"
+    )
+
+
+def _plain(values: Any) -> list[Any]:
+    """Arguments for numpy: each Tensor as its array, one level into lists and tuples."""
+    plain = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            v = type(v)(u.data if isinstance(u, Tensor) else u for u in v)
+        plain.append(v.data if isinstance(v, Tensor) else v)
+    return plain
 
 
 def _matmul(x: Tensor, y: Tensor) -> Tensor:

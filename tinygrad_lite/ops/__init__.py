@@ -16,21 +16,24 @@ from tinygrad_lite.ops.conv import Col2im, Im2col
 from tinygrad_lite.ops.elementwise import (
     Abs,
     Add,
+    Cast,
     Div,
     Exp,
     Log,
+    Masked,
     Maximum,
     Mul,
     Neg,
     Pow,
     Relu,
     Sigmoid,
+    Sqrt,
     Sub,
     Tanh,
     Where,
 )
 from tinygrad_lite.ops.losses import Affine, CrossEntropy, SSELoss
-from tinygrad_lite.ops.matmul import Matmul
+from tinygrad_lite.ops.matmul import Matmul, matrix_product
 from tinygrad_lite.ops.movement import Cat, Expand, Index, IndexAdd, Permute, Reshape
 from tinygrad_lite.ops.reductions import LogSoftmax, Max, Softmax, Sum
 
@@ -38,6 +41,7 @@ __all__ = [
     "Abs",
     "Add",
     "Affine",
+    "Cast",
     "Cat",
     "Col2im",
     "CrossEntropy",
@@ -49,6 +53,7 @@ __all__ = [
     "IndexAdd",
     "Log",
     "LogSoftmax",
+    "Masked",
     "Matmul",
     "Max",
     "Maximum",
@@ -61,8 +66,10 @@ __all__ = [
     "SSELoss",
     "Sigmoid",
     "Softmax",
+    "Sqrt",
     "Sub",
     "Sum",
     "Tanh",
     "Where",
+    "matrix_product",
 ]

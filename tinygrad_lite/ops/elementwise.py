@@ -8,7 +8,7 @@ the same local derivatives: backward multiplies them by ``grad``, jvp by the tan
 
 These ops never mention broadcasting: the Tensor methods broadcast their operands with
 ``Expand`` first, so that the Expand's backward (a sum) is the one place where broadcasting
-is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``sqrt``, ``dot``,
+is undone. Everything else the Tensor offers (``sub``-free ``mean``, ``dot``,
 ``transpose``, the losses in ``nn``) is composed from these.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.function import Function, apply_to, summed
+from tinygrad_lite.function import Function, apply_to, summed, values
 
 # ---------------------------------------------------------------- elementwise, two inputs
 
@@ -79,8 +79,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = x / y    dx = grad / y    dy = -grad * out / y
-    out_t = x_t / y - y_t * out / y
+    """out = x / y    dx = grad / y    dy = -grad * (out / y)
+    out_t = x_t / y - y_t * (out / y)
     """
 
     # A primitive rather than x * y**-1, so that the forward is numpy's correctly rounded
@@ -91,7 +91,8 @@ class Div(Function):
         return x / y
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        return grad / y, -grad * out / y
+        # out / y first, as PyTorch: -grad * out could overflow where out / y does not.
+        return grad / y, -grad * (out / y)
 
     def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
         x_t, y_t = tangents
@@ -124,20 +125,23 @@ class Pow(Function):
 
     @staticmethod
     def slope_x(x: Any, y: Any) -> Any:
-        """d out / d x = y * x ** (y - 1), with PyTorch's value 0 at x = y = 0."""
-        y_values = np.asarray(y)  # the values, of an array or of a Tensor
+        """d out / d x = y * x ** (y - 1), with PyTorch's value 0 wherever y is 0."""
+        y_values = values(y)
         if y_values.ndim == 0 and y_values:  # one exponent, not 0: the usual case
             return y * x ** (y - 1)
-        # Where x and y are both 0, y * x**(y-1) is 0 * inf. PyTorch's d/dx x**0 = 0 is kept
-        # instead: there the exponent y - 1 becomes y - 0, so y * x**0 = 0. The mask is a
-        # constant, so elsewhere the rule and its own derivatives are untouched.
-        return y * x ** (y - ((np.asarray(x) != 0) | (y_values != 0)))
+        # Where y is 0, y * x**(y-1) is 0 * x**-1, which is nan where x**-1 is not finite:
+        # at x = 0, at a subnormal x (whose inverse overflows), at nan. PyTorch's d/dx x**0
+        # = 0 is kept there instead: the exponent y - 1 becomes y - 0, so y * x**0 = 0.
+        # The mask is a constant, so elsewhere (y = 0 included) the rule and its own
+        # derivatives are untouched: d/dy of the slope at y = 0 is still 1/x.
+        finite = np.isfinite(1 / values(x))
+        return y * x ** (y - ((y_values != 0) | finite))
 
     @staticmethod
     def slope_y(x: Any, y: Any, out: Any) -> Any:
         """d out / d y = out * log(x), with PyTorch's value 0 at x = 0 for y >= 0."""
         # There out * log(x) is 0 * -inf: log(x) becomes log(1).
-        at_zero = (np.asarray(x) == 0) & (np.asarray(y) >= 0)
+        at_zero = (values(x) == 0) & (values(y) >= 0)
         return out * apply_to(Log, x + at_zero)
 
 
@@ -198,6 +202,27 @@ class Log(Function):
         return x_t / x
 
 
+class Sqrt(Function):
+    """out = sqrt(x)    dx = grad / (2 * out)
+    out_t = x_t / (2 * out)
+    """
+
+    # A primitive rather than x ** 0.5: the rule written with out is PyTorch's, nan wherever
+    # the value is (below 0, -inf included), where the power's rule gives 0.5 * (-inf)**-0.5
+    # = 0; and np.sqrt is one correctly rounded call.
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad / (2 * out)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return x_t / (2 * out)
+
+
 class Sigmoid(Function):
     """out = 1/(1+exp(-x))    dx = grad * (out*(1-out))
     out_t = x_t * (out*(1-out))
@@ -241,23 +266,49 @@ class Tanh(Function):
 
 
 class Relu(Function):
-    """out = max(x, 0)    dx = grad * (x > 0)
-    out_t = x_t * (x > 0)
+    """out = max(x, 0)    dx = grad where out != 0, else 0
+    out_t = x_t where out != 0, else 0
     """
 
-    # At the kink x = 0 the gradient is 0, as in PyTorch.
+    # PyTorch's values and rule. x < 0 decides, so relu(-0.0) = -0.0 and relu(nan) = nan
+    # (np.maximum would leave the sign of a zero to the CPU's instruction). The gradient
+    # passes where out is not 0, so it is 0 at the kink x = 0 and passes at NaN (relu'(nan)
+    # = 1), and it is selected rather than multiplied by a mask: an infinite or nan gradient
+    # where out is 0 gives 0, not nan.
     __slots__ = ("mask",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.mask = x > 0
-        return np.maximum(x, 0)  # not x * mask, which gives -0.0 for negative x and drops NaN
+        out = np.where(x < 0, 0, x)
+        self.mask = out != 0
+        return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
-        return grad * self.mask
+        return apply_to(Masked, grad, mask=self.mask)
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        return x_t * self.mask
+        return apply_to(Masked, x_t, mask=self.mask)
+
+
+class Masked(Function):
+    """out = x where mask, else 0    dx = grad where mask, else 0
+    out_t = x_t where mask, else 0
+    """
+
+    # relu's rule: a selection with a constant mask, differentiable again. Unlike x * mask,
+    # an inf or nan where the mask is False gives 0.
+    __slots__ = ("mask",)
+
+    def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        self.mask = mask
+        return np.where(mask, x, 0)
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return apply_to(Masked, grad, mask=self.mask)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return apply_to(Masked, x_t, mask=self.mask)
 
 
 class Abs(Function):
@@ -265,11 +316,12 @@ class Abs(Function):
     out_t = x_t * sign(x)
     """
 
-    # At the kink x = 0 the gradient is sign(0) = 0, as in PyTorch.
+    # At the kink x = 0 the gradient is sign(0) = 0, and at NaN it is 0 too, as in PyTorch
+    # (np.sign(nan) is nan): sign(x) = (x > 0) - (x < 0).
     __slots__ = ("sign",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.sign = np.sign(x)
+        self.sign = np.subtract(x > 0, x < 0, dtype=x.dtype)
         return np.abs(x)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
@@ -284,7 +336,7 @@ class Abs(Function):
 
 
 class Where(Function):
-    """out = where(cond, x, y)    dx = grad * cond    dy = grad * ~cond
+    """out = where(cond, x, y)    dx = grad where cond, else 0    dy = grad where ~cond, else 0
     out_t = where(cond, x_t, y_t)
 
     ``cond`` is a boolean array, a constant: each element of the result is x's where it is
@@ -298,16 +350,18 @@ class Where(Function):
         return np.where(cond, x, y)
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        # Selected, not multiplied by the condition: an inf or nan gradient where the
+        # element did not come from x (or y) gives it 0, as in PyTorch (see Masked).
         x_needs, y_needs = self.needs_input_grad
-        dx = grad * self.cond if x_needs else None
-        dy = grad * ~self.cond if y_needs else None
+        dx = apply_to(Masked, grad, mask=self.cond) if x_needs else None
+        dy = apply_to(Masked, grad, mask=~self.cond) if y_needs else None
         return dx, dy
 
     def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
         x_t, y_t = tangents
         return summed(
-            None if x_t is None else x_t * self.cond,
-            None if y_t is None else y_t * ~self.cond,
+            None if x_t is None else apply_to(Masked, x_t, mask=self.cond),
+            None if y_t is None else apply_to(Masked, y_t, mask=~self.cond),
         )
 
 
@@ -333,11 +387,39 @@ class Maximum(Function):
         return np.maximum(x, y)
 
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-        return grad * self.x_share, grad * self.y_share
+        # grad * share where the share is not 0, and 0 (not inf * 0) where it is, as
+        # PyTorch's rule selects (see Masked)
+        dx = apply_to(Masked, grad * self.x_share, mask=self.x_share != 0)
+        dy = apply_to(Masked, grad * self.y_share, mask=self.y_share != 0)
+        return dx, dy
 
     def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
         x_t, y_t = tangents
         return summed(
-            None if x_t is None else x_t * self.x_share,
-            None if y_t is None else y_t * self.y_share,
+            None if x_t is None else apply_to(Masked, x_t * self.x_share, mask=self.x_share != 0),
+            None if y_t is None else apply_to(Masked, y_t * self.y_share, mask=self.y_share != 0),
         )
+
+
+# ---------------------------------------------------------------------------------- dtype
+
+
+class Cast(Function):
+    """out = x.astype(dtype)    dx = grad.astype(x.dtype)
+    out_t = x_t.astype(dtype)
+    """
+
+    # A float32 input gets a float32 gradient even from float64 arithmetic (the engine casts
+    # each gradient to its input's dtype with this), and a 0-d float64 tensor meeting a
+    # float32 one with dimensions is cast to float32 first (PyTorch's rule).
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)  # a copy, to its own dtype too
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        return grad.astype(x.dtype)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        return x_t.astype(out.dtype)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.function import Function, apply_to, summed
+from tinygrad_lite.ops.matmul import matrix_product
 from tinygrad_lite.ops.movement import Expand
 from tinygrad_lite.ops.reductions import LogSoftmax, Softmax, Sum, _shifted
 
@@ -21,7 +22,7 @@ class Affine(Function):
 
     A dense layer with a bias, on a batch of rows (x of shape (batch, in_features)), as one
     node rather than three: Matmul, the Expand that broadcasts b to every row, and Add. Its
-    results are the three's to the bit: ``x.dot(w) + b`` adds b to each row as the Expand
+    results are the three's to the bit: ``x @ w + b`` adds b to each row as the Expand
     and the Add do, and the gradients are the same products and the same sum over the rows
     that Expand's rule makes. It saves two nodes a layer and a broadcast copy of b each
     step, and numpy adds b into the product in place, as in a hand-written ``x @ w + b``.
@@ -30,20 +31,20 @@ class Affine(Function):
     __slots__ = ()
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return x.dot(w) + b  # (dot: see ops.Matmul)
+        return matrix_product(x, w) + b  # (numpy's dot where it follows IEEE: see there)
 
     def backward(self, grad: Any, x: Any, w: Any, b: Any, out: Any) -> tuple[Any, Any, Any]:
         x_needs, w_needs, b_needs = self.needs_input_grad
-        dx = grad.dot(w.T) if x_needs else None  # the data, for a first layer: skipped
-        dw = x.T.dot(grad) if w_needs else None
+        dx = matrix_product(grad, w.T) if x_needs else None  # the data of a first layer: skipped
+        dw = matrix_product(x.T, grad) if w_needs else None
         db = grad.sum(axis=0) if b_needs else None
         return dx, dw, db
 
     def jvp(self, tangents: tuple[Any, Any, Any], x: Any, w: Any, b: Any, out: Any) -> Any:
         x_t, w_t, b_t = tangents
         return summed(
-            None if x_t is None else x_t.dot(w),
-            None if w_t is None else x.dot(w_t),
+            None if x_t is None else matrix_product(x_t, w),
+            None if w_t is None else matrix_product(x, w_t),
             None if b_t is None else apply_to(Expand, b_t, shape=out.shape),
         )
 
