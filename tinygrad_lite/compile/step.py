@@ -17,7 +17,7 @@
 >>> step.compiled
 True
 >>> print(step.source.split("def step")[1].splitlines()[0])
-(x, y, model_weight):
+(x, y, model_weight, opt__lr):
 
 How it works (traced.py and tape.py record, passes.py and codegen.py write the program,
 fastpath.py runs it):
