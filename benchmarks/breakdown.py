@@ -1,4 +1,7 @@
-"""Where the time of one W2 step goes: ``python -m benchmarks.breakdown [--smoke]``.
+"""Where the time of a step goes: ``python -m benchmarks.breakdown [--smoke] [W4|W5|W6]``.
+
+Without a workload, one W2 step (below); with W4, W5 or W6, a profile of that workload's
+step (``profile``).
 
 The XOR net's training step is split into its calls (model, loss, backward, optimizer), and
 each call into the numpy work it does and the rest. The numpy work of the forward is the
@@ -10,6 +13,8 @@ outer call (``fp_quiet``), four times a step. Each call is timed on its own
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import statistics
 import sys
 import time
@@ -18,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.real import REAL_WORKLOADS
 from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
 from tinygrad_lite import nn
 from tinygrad_lite.grad_mode import fp_quiet
@@ -101,8 +107,80 @@ def recorded_rules(impl: FrameworkXor) -> Callable[[], None]:
     return np.errstate(all="ignore")(run)
 
 
+def profile(name: str, smoke: bool) -> None:
+    """W4, W5 or W6 under cProfile: the step's time by where it is spent (numpy's C calls,
+    each part of tinygrad_lite, the rest), and the functions that spend the most.
+
+    cProfile adds a little to every Python call, so the Python parts weigh somewhat more
+    here than they do unprofiled; the first lines give the unprofiled times.
+    """
+    workload = next(w for w in REAL_WORKLOADS if w.name == name)
+    ours, hand = workload.builders["tinygrad_lite"](), workload.builders["hand"]()
+    steps = 1 if smoke else max(10, 400 // workload.steps_per_block)
+    for _ in range(2):  # past the start: momentum and Adagrad's buffers made, caches warm
+        ours.step()
+        hand.step()
+    step = per_call(ours.step, steps)
+    hand_step = per_call(hand.step, steps)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        ours.step()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    parts: dict[str, float] = {}
+    rows = []
+    for (filename, line, function), (_, calls, own, _, _) in stats.items():
+        part = _part(filename, function)
+        parts[part] = parts.get(part, 0.0) + own
+        rows.append((own, calls, f"{_short(filename)}:{line}({function})"))
+    total = sum(parts.values())
+    print(
+        f"one {name} step ({workload.description.split(':')[0]}): {_ms(step)}; "
+        f"hand-written numpy {_ms(hand_step)} ({step / hand_step:.2f}x)"
+    )
+    print(f"\nprofiled, {steps} steps: own time by part")
+    for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+        print(f"{part:42} {seconds / steps * 1e3:8.2f} ms {seconds / total:6.0%}")
+    print(f"\n{'function':60} {'calls/step':>10} {'ms/step':>8}")
+    for own, calls, where in sorted(rows, reverse=True)[:15]:
+        print(f"{where[-60:]:60} {calls / steps:10.0f} {own / steps * 1e3:8.2f}")
+
+
+def _part(filename: str, function: str) -> str:
+    """The part of the program a function belongs to."""
+    if filename == "~":  # a built-in: numpy's C functions and methods, or Python's own
+        numpy_call = "numpy" in function or "ufunc" in function or "ndarray" in function
+        return "numpy (C)" if numpy_call else "Python built-ins"
+    path = filename.replace("\\", "/")
+    if "/tinygrad_lite/" in path:
+        inside = path.split("/tinygrad_lite/")[-1]
+        return "tinygrad_lite/" + (inside if "/" not in inside else inside.split("/")[0] + "/")
+    if "/numpy/" in path:
+        return "numpy (Python)"
+    return "the workload (models/, benchmarks/)"
+
+
+def _short(filename: str) -> str:
+    return filename.replace("\\", "/").split("/tinygrad_lite/")[-1].split("/site-packages/")[-1]
+
+
+def _ms(seconds_us: float) -> str:
+    return f"{seconds_us / 1e3:.2f} ms" if seconds_us >= 1e3 else f"{seconds_us:.1f} us"
+
+
 def main(argv: list[str] | None = None) -> None:
-    smoke = "--smoke" in (sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    smoke = "--smoke" in args
+    named = [a for a in args if a != "--smoke"]
+    if named:
+        if named[0] not in ("W4", "W5", "W6"):
+            print(
+                f"breakdown: unknown workload {named[0]!r}; accepted: W4, W5, W6", file=sys.stderr
+            )
+            raise SystemExit(2)
+        profile(named[0], smoke)
+        return
     calls = 3 if smoke else CALLS
     impl = FrameworkXor()
     hand = HandXor(seed_weights((3, 4), (4, 1)))

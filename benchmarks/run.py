@@ -37,6 +37,7 @@ from collections.abc import Callable
 import numpy as np
 
 from benchmarks import jacobians
+from benchmarks.real import REAL_WORKLOADS
 from benchmarks.workloads import WORKLOADS, Implementation, Workload
 
 IMPORT_CHILD = (
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a few steps of each; no timing")
     parser.add_argument("--rounds", type=int, default=21, help="turns per implementation")
     parser.add_argument(
-        "--only", nargs="+", metavar="W", help="workloads to run (W1 W2 W3, J for the Jacobians)"
+        "--only", nargs="+", metavar="W", help="workloads to run (W1 to W6, J for the Jacobians)"
     )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument(
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     rounds = 2 if args.smoke else args.rounds
-    workloads = [w for w in WORKLOADS if not args.only or w.name in args.only]
+    workloads = [w for w in WORKLOADS + REAL_WORKLOADS if not args.only or w.name in args.only]
 
     if args.torch_only:  # the child process of the PyTorch column: results as JSON
         import torch
@@ -112,6 +113,13 @@ def run_workload(
     for _ in range(rounds):
         hand_times.append(_time_block(hand, steps, workload.reset_each_block, clock))
         other_times.append(_time_block(other, steps, workload.reset_each_block, clock))
+    if name == "torch" and workload.torch_check_steps:
+        # Trained on for long, PyTorch's other rounding grows (see Workload): compare two
+        # fresh runs after a few steps instead.
+        hand, other = workload.builders["hand"](), workload.builders[name]()
+        for _ in range(workload.torch_check_steps):
+            hand.step()
+            other.step()
     _check_agreement(workload, name, hand, other)
     return {
         "hand": statistics.median(hand_times),
@@ -137,7 +145,7 @@ def _check_agreement(
         if workload.bit_for_bit and name in ("tinygrad_lite", "compiled"):
             same = np.array_equal(a, b)
         else:  # PyTorch, and W3, sum in other orders: equal to rounding
-            same = np.allclose(a, b, rtol=1e-6, atol=1e-9)
+            same = np.allclose(a, b, rtol=workload.tolerance, atol=workload.tolerance * 1e-3)
         if not same:
             raise AssertionError(
                 f"{workload.name}: weight {i} differs between hand-written numpy and {name} "

@@ -289,7 +289,10 @@ def torch_mlp() -> Torch:
 
 
 class Workload:
-    """A workload: its implementations, how many steps make one timed block, the target."""
+    """A workload: its implementations, how many steps make one timed block, the target.
+
+    ``compiled`` builds the compiled implementation where ``tl.compile(framework.step)``
+    cannot be it (a step that draws its own batches compiles its per-batch step instead)."""
 
     def __init__(
         self,
@@ -303,13 +306,16 @@ class Workload:
         target: float,
         bit_for_bit: bool,
         compiled_target: float,
+        compiled: Callable[[], Implementation] | None = None,
+        tolerance: float = 1e-6,
+        torch_check_steps: int = 0,
     ) -> None:
         self.name = name
         self.description = description
         self.builders = {
             "hand": hand,
             "tinygrad_lite": framework,
-            "compiled": lambda: Compiled(framework()),  # type: ignore[arg-type]
+            "compiled": compiled or (lambda: Compiled(framework())),  # type: ignore[arg-type]
             "torch": torch,
         }
         self.steps_per_block = steps_per_block
@@ -317,6 +323,10 @@ class Workload:
         self.target = target
         self.bit_for_bit = bit_for_bit
         self.compiled_target = compiled_target
+        self.tolerance = tolerance  # relative, where the sums are not the same bit for bit
+        # PyTorch's weights compared after this many steps of a fresh run (0: after the
+        # timed run), where a long run lets its other rounding grow past any tolerance.
+        self.torch_check_steps = torch_check_steps
 
 
 WORKLOADS = [

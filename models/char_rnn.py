@@ -28,6 +28,7 @@ CharRNN(
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -101,6 +102,51 @@ class CharRNN(nn.Module):
             h = self.rnn(x, h)
             states.append(h)
         return states
+
+    def __to_torch__(self, dtype: Any) -> Any:
+        """The same network in PyTorch, for ``tl.interop.to_torch(model)``: a module of
+        ``torch_class()`` holding ``rnn`` and ``head`` moved layer by layer (``dtype`` as
+        ``to_torch``'s)."""
+        rnn = tl.interop.to_torch(self.rnn, dtype)
+        return torch_class()(self.chars, rnn, tl.interop.to_torch(self.head, dtype))
+
+
+@lru_cache(maxsize=1)
+def torch_class() -> type:
+    """``CharRNN`` written in PyTorch: what ``tl.interop.to_torch`` makes of one, with the
+    same attribute names (so that the state dicts fit both), ``rnn`` a ``torch.nn.RNNCell``
+    and ``head`` a ``torch.nn.Linear``, and the same ``forward``, step for step. Defined
+    on first use, since PyTorch is optional; ``tl.interop.from_torch`` brings one back.
+
+    To rebuild one in PyTorch and load a checkpoint of ``train char-rnn --save-torch``:
+    ``module = tl.interop.to_torch(build())`` and ``module.load_state_dict(torch.load(path,
+    weights_only=True))``.
+    """
+    torch = importlib.import_module("torch")
+
+    class TorchCharRNN(torch.nn.Module):
+        def __init__(self, chars: str, rnn: Any, head: Any) -> None:
+            super().__init__()
+            self.chars = chars
+            self.rnn = rnn
+            self.head = head
+
+        def forward(self, inputs: Any, h: Any = None) -> tuple[Any, list[Any]]:
+            """The logits (T, V) and the hidden states after each character, each (1, H)."""
+            indices = torch.as_tensor(inputs, dtype=torch.long)
+            rows = torch.nn.functional.one_hot(indices, len(self.chars))
+            states = []
+            for x in rows.to(self.rnn.weight_ih.dtype).split(1):  # one (1, V) row per step
+                h = self.rnn(x, h)
+                states.append(h)
+            return self.head(torch.cat(states)), states
+
+        def __from_torch__(self, dtype: Any) -> nn.Module:
+            """Ours again, for ``tl.interop.from_torch(module)``."""
+            rnn = tl.interop.from_torch(self.rnn, dtype)
+            return CharRNN(self.chars, rnn, tl.interop.from_torch(self.head, dtype))
+
+    return TorchCharRNN
 
 
 def build(seed: int = SEED, hidden: int = HIDDEN, chars: str | None = None) -> CharRNN:

@@ -61,3 +61,43 @@ def test_the_jacobian_check_catches_modes_that_disagree() -> None:
     jacobians.check(jacobians.Jacobian(3, 2))
     with pytest.raises(AssertionError, match="jacfwd and jacrev differ"):
         jacobians.check(Wrong(3, 2))
+
+
+def test_the_profile_of_a_w6_step_runs_and_splits_its_time() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.breakdown", "--smoke", "W6"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("one W6 step (char-rnn): ")
+    assert lines[0].endswith("x)")
+    parts = [line.rsplit(maxsplit=3)[0] for line in lines[3:] if line.endswith("%")]
+    assert "numpy (C)" in parts and "tinygrad_lite/engine.py" in parts
+
+
+def test_the_breakdown_refuses_an_unknown_workload() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.breakdown", "W9"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "breakdown: unknown workload 'W9'; accepted: W4, W5, W6"
+
+
+def test_the_real_workloads_agree_with_their_twins() -> None:
+    from benchmarks import real, run
+
+    for workload in real.REAL_WORKLOADS:
+        for name in ("tinygrad_lite", "compiled"):
+            hand, other = workload.builders["hand"](), workload.builders[name]()
+            for _ in range(3 if workload.name != "W5" else 2):
+                hand.step()
+                other.step()
+            run._check_agreement(workload, name, hand, other)

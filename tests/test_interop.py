@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tinygrad_lite as tl
 from tinygrad_lite import interop
 
@@ -75,10 +77,12 @@ print(json.dumps(errors))
         assert module == "torch"
 
 
+@pytest.mark.parametrize("model", ["xor", "char-rnn"])
 def test_save_torch_without_pytorch_is_a_usage_error_before_any_training(
-    tmp_path: Path,
+    tmp_path: Path, model: str
 ) -> None:
-    code = "from models.cli import main; sys.exit(main(['train', 'xor', '--save-torch', 'm.pt']))"
+    args = ["train", model, "--save-torch", "m.pt"]
+    code = f"from models.cli import main; sys.exit(main({args!r}))"
     result = without_torch(code, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""  # nothing trained, nothing printed
@@ -104,3 +108,12 @@ def test_the_table_of_counterparts_names_each_layer_once() -> None:
     for counterpart in interop.COUNTERPARTS:
         assert getattr(tl.nn, counterpart.ours.__name__) is counterpart.ours
         assert counterpart.theirs == counterpart.ours.__name__
+
+
+def test_every_layer_of_nn_has_a_counterpart() -> None:
+    layers = {
+        value
+        for value in vars(tl.nn).values()
+        if isinstance(value, type) and issubclass(value, tl.nn.Module)
+    }
+    assert layers - {c.ours for c in interop.COUNTERPARTS} == {tl.nn.Module, tl.nn.Sequential}

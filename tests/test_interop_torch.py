@@ -157,6 +157,41 @@ LAYERS: list[tuple[str, Callable[[], nn.Module], Callable[[], Inputs]]] = [
     ("Softmax -1", lambda: nn.Softmax(-1), lambda: (normal(2, 3, 5),)),
     ("LogSoftmax", lambda: nn.LogSoftmax(1), lambda: (normal(4, 5),)),
     (
+        "Embedding",
+        lambda: nn.Embedding(5, 3, rng=rng()),
+        lambda: (np.array([[0, 3, 1, 3], [4, 4, 2, 0]]),),  # repeats add their gradients
+    ),
+    (
+        "Embedding 1-D",
+        lambda: nn.Embedding(4, 2, rng=rng()),
+        lambda: (np.array([3, 0, 3]),),
+    ),
+    ("RNNCell", lambda: nn.RNNCell(3, 4, rng=rng()), lambda: (normal(5, 3), normal(5, 4))),
+    ("RNNCell h=None", lambda: nn.RNNCell(3, 4, rng=rng()), lambda: (normal(5, 3),)),
+    ("RNNCell unbatched", lambda: nn.RNNCell(3, 4, rng=rng()), lambda: (normal(3), normal(4))),
+    (
+        "RNNCell relu",
+        lambda: nn.RNNCell(3, 4, nonlinearity="relu", rng=rng()),
+        lambda: (normal(5, 3), normal(5, 4)),
+    ),
+    (
+        "RNNCell bias=False",
+        lambda: nn.RNNCell(3, 4, bias=False, rng=rng()),
+        lambda: (normal(5, 3), normal(5, 4)),
+    ),
+    (
+        "RNNCell relu bias=False",
+        lambda: nn.RNNCell(2, 3, bias=False, nonlinearity="relu", rng=rng()),
+        lambda: (normal(4, 2), normal(4, 3)),
+    ),
+    (
+        "Embedding then Linear",
+        lambda: nn.Sequential(
+            nn.Embedding(6, 4, rng=rng(1)), nn.Tanh(), nn.Linear(4, 2, rng=rng(2))
+        ),
+        lambda: (np.array([[5, 0], [2, 2]]),),
+    ),
+    (
         "a small CNN",
         lambda: nn.Sequential(
             nn.Conv2d(1, 4, 3, padding=1, rng=rng(1)),
@@ -285,6 +320,125 @@ def their_loss(loss_name: str, out: Any, targets: np.ndarray) -> Any:
         return functional.cross_entropy(out, target.long())
     assert loss_name == "bce_with_logits", loss_name
     return functional.binary_cross_entropy_with_logits(out, target)
+
+
+# char-rnn is not a job (it reads a stream of text) and has a forward of its own: its class
+# moves itself (CharRNN.__to_torch__), and its twin computes the same 25 steps in PyTorch.
+
+
+def char_rnn_chunk() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A chunk of 25 characters, its targets, and a carried hidden state (the second chunk
+    of a run starts from the first one's last state, not from zeros)."""
+    from models import char_rnn
+
+    data = char_rnn.build().encode(char_rnn.load_text()[100:126])
+    return data[:-1], data[1:], np.tanh(rng(3).normal(size=(1, char_rnn.HIDDEN)))
+
+
+def run_char_rnn_ours(model: Any, inputs: np.ndarray, targets: np.ndarray, h: np.ndarray) -> Any:
+    """The summed cross-entropy of the chunk, the logits, each hidden state, and the
+    gradients of the loss for the carried state and every parameter (PyTorch's names)."""
+    model.zero_grad()
+    h0 = Tensor(h, requires_grad=True)
+    logits, states = model(inputs, h0)
+    loss = nn.cross_entropy(logits, targets, reduction="sum")
+    loss.backward()
+    grads = {name: p.grad.data for name, p in model.named_parameters()}
+    return {
+        "loss": loss.data,
+        "logits": logits.data,
+        **{f"state {t}": state.data for t, state in enumerate(states)},
+        "h0": h0.grad.data,
+        **{n: g.numpy() for n, g in interop.to_torch_state_dict(grads, model=model).items()},
+    }
+
+
+def run_char_rnn_theirs(module: Any, inputs: np.ndarray, targets: np.ndarray, h: np.ndarray) -> Any:
+    module.zero_grad()
+    h0 = torch.tensor(h, requires_grad=True)
+    logits, states = module(inputs, h0)
+    loss = torch.nn.functional.cross_entropy(logits, torch.tensor(targets), reduction="sum")
+    loss.backward()
+    return {
+        "loss": loss.detach().numpy(),
+        "logits": logits.detach().numpy(),
+        **{f"state {t}": state.detach().numpy() for t, state in enumerate(states)},
+        "h0": h0.grad.numpy(),
+        **{name: p.grad.numpy() for name, p in module.named_parameters()},
+    }
+
+
+def test_char_rnn_moves_both_ways_with_its_loss_and_gradients_over_25_steps() -> None:
+    from models import char_rnn
+
+    # with the jobs above, every built-in model the command line names
+    assert set(jobs.NAMES) == {*jobs.BUILT_IN, "char-rnn"}
+
+    model = char_rnn.build(seed=0)
+    chunk = char_rnn_chunk()
+    module = interop.to_torch(model)
+    assert type(module) is char_rnn.torch_class()
+    assert type(module.rnn) is torch.nn.RNNCell and type(module.head) is torch.nn.Linear
+    assert module.chars == model.chars
+    assert list(module.state_dict()) == list(char_rnn.NAMES)
+    assert module.rnn.weight_ih.dtype == torch.float64
+    ours, theirs = run_char_rnn_ours(model, *chunk), run_char_rnn_theirs(module, *chunk)
+    assert len(ours) == 2 + 25 + 1 + 6
+    assert_same(ours, theirs)
+    # A PyTorch twin with weights of its own, brought here. Their scale keeps the recurrence
+    # contracting, as training does: with N(0, 0.3^2) weights the 100x100 matrix stretches
+    # the state about 3 times a step, and any two roundings part over 25 steps.
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, dtype=p.dtype) * 0.05)
+    back = interop.from_torch(module)
+    assert type(back) is char_rnn.CharRNN and back.chars == model.chars
+    assert repr(back) == repr(model)
+    assert_same(run_char_rnn_ours(back, *chunk), run_char_rnn_theirs(module, *chunk))
+    # There and back again: the very same numbers.
+    again = interop.from_torch(interop.to_torch(model))
+    for (name, p), (name_again, q) in zip(model.named_parameters(), again.named_parameters()):
+        assert name == name_again
+        np.testing.assert_array_equal(p.data, q.data)
+    # float32 on request, on both of its layers
+    single = interop.to_torch(model, dtype="float32")
+    assert {p.dtype for p in single.parameters()} == {torch.float32}
+
+
+def test_char_rnn_training_continued_in_pytorch_follows_the_same_training_here() -> None:
+    """The classic's loop, in PyTorch: 25 steps, the summed cross-entropy, gradients
+    clipped to [-5, 5], the last state carried detached to the next chunk; with SGD here
+    and there. Not with Adagrad: it divides each gradient by the root of its squares so
+    far, so a gradient that cancels to almost nothing (a rare character's, 1e-11) still
+    moves its weight by a good part of the rate, and its rounding (1e-16 of the largest
+    gradient) becomes a difference of 1e-7 in the weight."""
+    from models import char_rnn
+
+    model = char_rnn.build(seed=1)
+    trainer = char_rnn.Trainer(model)
+    trainer.optimizer = tl.optim.SGD(model.parameters(), lr=char_rnn.LR)
+    for _ in range(3):  # trained here first
+        trainer.step()
+    module = interop.to_torch(model)
+    h = None if trainer.h is None else torch.from_numpy(trainer.h.numpy())
+    their_optimizer = torch.optim.SGD(module.parameters(), lr=char_rnn.LR, foreach=False)
+    chunks = char_rnn.chunks(trainer.data)
+    for _ in range(3):  # the chunks the trainer has used already
+        next(chunks)
+    for _ in range(5):
+        inputs, targets, reset = next(chunks)
+        assert not reset
+        their_optimizer.zero_grad()
+        logits, states = module(inputs, h)
+        loss = torch.nn.functional.cross_entropy(logits, torch.tensor(targets), reduction="sum")
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(module.parameters(), char_rnn.CLIP)
+        their_optimizer.step()
+        h = states[-1].detach()
+        assert close(trainer.step(), loss.item())
+        state = interop.to_torch_state_dict(model)
+        for name, p in module.named_parameters():
+            assert close(state[name].numpy(), p.detach().numpy()), name
 
 
 def test_the_seed_nets_bias_free_sigmoid_layers_are_linear_without_bias_and_sigmoid() -> None:
@@ -432,6 +586,27 @@ def test_save_torch_writes_a_checkpoint_pytorch_loads_with_weights_only(
     for name, p in module.named_parameters():
         np.testing.assert_array_equal(p.detach().numpy(), tl.load(weights)[name].T)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "w.npz"]  # no temporary
+
+
+def test_save_torch_writes_char_rnns_checkpoint_for_its_pytorch_twin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from models import char_rnn
+
+    weights, checkpoint = tmp_path / "w.npz", tmp_path / "char-rnn.pt"
+    args = ["train", "char-rnn", "--iterations", "3", "--quiet", "--save", str(weights)]
+    assert main([*args, "--save-torch", str(checkpoint)]) == 0
+    capsys.readouterr()
+    module = interop.to_torch(char_rnn.build())  # the two lines: the architecture, then the file
+    module.load_state_dict(torch.load(checkpoint, weights_only=True))
+    trained = interop.to_torch_state_dict(tl.load(weights), model=char_rnn.build())
+    for name, p in module.named_parameters():
+        np.testing.assert_array_equal(p.detach().numpy(), trained[name].numpy())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["char-rnn.pt", "w.npz"]
+    assert main([*args[:4], "--save-torch", str(checkpoint)]) == 0
+    assert f"wrote weights to {checkpoint}" in capsys.readouterr().err
+    assert main(["train", "char-rnn", "--save-torch", str(tmp_path / "m.npz")]) == 2
+    assert "unknown file type '.npz'; accepted: .pt, .pth" in capsys.readouterr().err
 
 
 def test_save_torch_refuses_other_file_types_and_models_that_cannot_move(
@@ -641,6 +816,17 @@ UNSUPPORTED = [
     (lambda: torch.nn.AvgPool2d(2, divisor_override=3), r"AvgPool2d\(divisor_override=3\)"),
     (lambda: torch.nn.Softmax(), r"Softmax\(dim=None\) has no counterpart here"),
     (lambda: torch.nn.LogSoftmax(), r"LogSoftmax\(dim=None\) has no counterpart here"),
+    (
+        lambda: torch.nn.Embedding(4, 2, padding_idx=0),
+        r"Embedding\(padding_idx=0\) has no counterpart here, whose Embedding has "
+        r"padding_idx=None only",
+    ),
+    (lambda: torch.nn.Embedding(4, 2, max_norm=1.0), r"Embedding\(max_norm=1.0\) has no"),
+    (
+        lambda: torch.nn.Embedding(4, 2, scale_grad_by_freq=True),
+        r"Embedding\(scale_grad_by_freq=True\) has no",
+    ),
+    (lambda: torch.nn.Embedding(4, 2, sparse=True), r"Embedding\(sparse=True\) has no"),
 ]
 
 
@@ -650,6 +836,85 @@ def test_a_pytorch_setting_ours_lacks_is_an_error_naming_it(
 ) -> None:
     with pytest.raises(ValueError, match=r"from_torch: layer '1': " + message):
         interop.from_torch(torch.nn.Sequential(torch.nn.ReLU(), make()))
+
+
+def test_embedding_and_rnn_cell_keep_their_settings_and_layouts() -> None:
+    table = torch.nn.Embedding.from_pretrained(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    layer = interop.from_torch(table)  # frozen there, frozen here
+    assert type(layer) is nn.Embedding and not layer.weight.requires_grad
+    assert layer.weight.dtype == np.float32 and layer.weight.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert not interop.to_torch(layer).weight.requires_grad
+    cell = nn.RNNCell(3, 5, bias=False, nonlinearity="relu", rng=rng())
+    module = interop.to_torch(cell)
+    assert (module.input_size, module.hidden_size, module.bias) == (3, 5, False)
+    assert module.nonlinearity == "relu"
+    assert tuple(module.weight_ih.shape) == (5, 3)  # PyTorch's (out, in): ours transposed
+    np.testing.assert_array_equal(module.weight_ih.detach().numpy(), cell.weight_ih.data.T)
+    np.testing.assert_array_equal(module.weight_hh.detach().numpy(), cell.weight_hh.data.T)
+    state = interop.to_torch_state_dict(cell)
+    assert list(state) == ["weight_ih", "weight_hh"]
+    np.testing.assert_array_equal(
+        interop.from_torch_state_dict(state, cell)["weight_hh"], cell.weight_hh.data
+    )
+    # a state dict in the other's layout is named, with both shapes
+    theirs = {name: t.numpy() for name, t in state.items()}
+    with pytest.raises(ValueError, match=r"'weight_ih' has shape \(5, 3\) in the state dict but"):
+        interop.to_torch_state_dict(theirs, model=cell)
+    ours = {name: torch.from_numpy(a) for name, a in cell.state_dict().items()}
+    with pytest.raises(ValueError, match=r"'weight_ih' has shape \(3, 5\) in the state dict but"):
+        interop.from_torch_state_dict(ours, cell)
+
+
+class Doubled(nn.Module):
+    """A class of one's own that says how it moves, and its PyTorch twin says how it comes
+    back; inside a Sequential, on both sides."""
+
+    def __init__(self, linear: nn.Linear) -> None:
+        self.linear = linear
+
+    def forward(self, x: Any) -> Tensor:
+        return self.linear(x) * 2
+
+    def __to_torch__(self, dtype: Any) -> Any:
+        return TheirDoubled(interop.to_torch(self.linear, dtype))
+
+
+class TheirDoubled(torch.nn.Module):
+    def __init__(self, linear: Any) -> None:
+        super().__init__()
+        self.linear = linear
+
+    def forward(self, x: Any) -> Any:
+        return self.linear(x) * 2
+
+    def __from_torch__(self, dtype: Any) -> nn.Module:
+        return Doubled(interop.from_torch(self.linear, dtype))
+
+
+def test_a_class_of_ones_own_moves_when_it_says_how() -> None:
+    model = nn.Sequential(nn.Linear(3, 4, rng=rng(1)), nn.Tanh(), Doubled(nn.Linear(4, 2)))
+    module = interop.to_torch(model)
+    assert type(module[2]) is TheirDoubled and type(module[2].linear) is torch.nn.Linear
+    both_ways(model, normal(5, 3))
+    back = interop.from_torch(module)
+    assert type(back[2]) is Doubled
+
+
+class Wrong(Square):
+    def __to_torch__(self, dtype: Any) -> Any:
+        return "a module"
+
+
+class TheirWrong(torch.nn.ReLU):
+    def __from_torch__(self, dtype: Any) -> Any:
+        return torch.nn.ReLU()
+
+
+def test_a_class_whose_move_gives_something_else_is_an_error_naming_it() -> None:
+    with pytest.raises(TypeError, match=r"to_torch: Wrong.__to_torch__ returned str; accepted"):
+        interop.to_torch(nn.Sequential(Wrong()))
+    with pytest.raises(TypeError, match=r"from_torch: TheirWrong.__from_torch__ returned ReLU"):
+        interop.from_torch(torch.nn.Sequential(TheirWrong()))
 
 
 def test_a_tie_in_a_max_pooling_window_is_where_the_input_gradients_part() -> None:

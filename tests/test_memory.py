@@ -10,7 +10,10 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Callable
 
-from models import xor_net
+import numpy as np
+
+import tinygrad_lite as tl
+from models import char_rnn, digits, digits_cnn, xor_net
 from tinygrad_lite import Tensor, nn, optim
 
 MiB = 1 << 20
@@ -49,6 +52,39 @@ def test_a_long_xor_run_needs_no_more_memory_than_its_start() -> None:
     train = _xor_training()
     train(20)  # whatever is made once (interned shapes, caches inside numpy) is made here
     first_peak, later_peak = _peaks(train, 200, 2000)
+    assert later_peak <= first_peak + MiB, (first_peak, later_peak)
+
+
+def test_a_long_digits_cnn_run_needs_no_more_memory_than_its_start() -> None:
+    """W5 of the benchmarks: epochs of mini-batches (the last one short) of the CNN."""
+    model = digits_cnn.build(seed=0)
+    optimizer = digits_cnn.make_optimizer(model)
+    split = digits.load_split()
+    inputs, labels = digits_cnn.images(split.x_train), split.y_train
+    rng = np.random.default_rng(0)
+
+    def train(epochs: int) -> None:
+        for _ in range(epochs):
+            for x, y in tl.data.batches(inputs, labels, batch_size=32, rng=rng):
+                optimizer.zero_grad()
+                nn.cross_entropy(model(x), y).backward()
+                optimizer.step()
+
+    train(1)
+    first_peak, later_peak = _peaks(train, 1, 3)
+    assert later_peak <= first_peak + MiB, (first_peak, later_peak)
+
+
+def test_a_long_char_rnn_run_needs_no_more_memory_than_its_start() -> None:
+    """W6 of the benchmarks: BPTT iterations, the hidden state carried between them."""
+    trainer = char_rnn.Trainer(char_rnn.build())
+
+    def train(iterations: int) -> None:
+        for _ in range(iterations):
+            trainer.step()
+
+    train(5)
+    first_peak, later_peak = _peaks(train, 50, 500)
     assert later_peak <= first_peak + MiB, (first_peak, later_peak)
 
 

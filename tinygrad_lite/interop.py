@@ -7,14 +7,22 @@
 
 PyTorch is optional (``pip install "tinygrad-lite[torch]"``); it is imported on the first
 call, and without it each function says so in one line. A model moves when it is one of
-the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it likes;
-anything else (a Module with a ``forward`` of its own, a layer with no twin, a setting
-the twin lacks) is an error naming it, never a different network. A state dict has no
-``forward`` to translate: the state dict functions take a model of any class, as long as
-its parameters are all in layers of ``COUNTERPARTS``.
+the layers in ``COUNTERPARTS`` or a ``Sequential`` of them, nested as deep as it likes,
+or of a class of its own that says how it moves (below); anything else (a
+Module with a ``forward`` of its own, a layer with no twin, a setting the twin lacks) is
+an error naming it, never a different network. A state dict has no ``forward`` to
+translate: the state dict functions take a model of any class, as long as its parameters
+are all in layers of ``COUNTERPARTS``.
 
-The one difference of layout is ``Linear``'s weight: (in_features, out_features) here,
-its transpose in PyTorch. The one difference of rule is max pooling's gradient at a tie
+A class of its own moves when it holds the way over itself: a method ``__to_torch__(self,
+dtype)`` that returns its twin, a ``torch.nn.Module`` whose ``forward`` computes the same
+and whose attributes have the same names (so that state dicts fit both), usually built
+with ``to_torch`` on each of its layers; and, on the twin's class, ``__from_torch__(self,
+dtype)`` for the way back. ``dtype`` is numpy's float32 or float64, or None (each layer's
+own). A protocol like numpy's ``__array__``: nothing is registered.
+
+The differences of layout are the matrices of ``Linear`` and ``RNNCell``: (in, out) here,
+their transposes in PyTorch. The one difference of rule is max pooling's gradient at a tie
 (docs/design.md). The guide is docs/pytorch.md.
 """
 
@@ -32,12 +40,14 @@ from tinygrad_lite.nn import (
     AvgPool2d,
     Conv2d,
     Dropout,
+    Embedding,
     Flatten,
     Linear,
     LogSoftmax,
     MaxPool2d,
     Module,
     ReLU,
+    RNNCell,
     Sequential,
     Sigmoid,
     Softmax,
@@ -55,6 +65,8 @@ __all__ = [
 ]
 
 INSTALL = 'pip install "tinygrad-lite[torch]"'
+TO_TORCH = "__to_torch__"  # the method of a class of ours that builds its PyTorch twin
+FROM_TORCH = "__from_torch__"  # and the method of the twin's class that builds ours back
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,18 @@ def _avg_pool2d(module: Any, p: dict[str, np.ndarray]) -> Module:
     return AvgPool2d(module.kernel_size, module.stride)
 
 
+def _embedding(module: Any, p: dict[str, np.ndarray]) -> Module:
+    # norm_type only matters with a max_norm
+    _only(module, padding_idx=None, max_norm=None, scale_grad_by_freq=False, sparse=False)
+    return Embedding.from_pretrained(p["weight"], freeze=False)
+
+
+def _rnn_cell(module: Any, p: dict[str, np.ndarray]) -> Module:
+    return RNNCell.from_weights(
+        p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"), module.nonlinearity
+    )
+
+
 def _softmax(ours: type[Softmax] | type[LogSoftmax]) -> Callable[[Any, Any], Module]:
     def build(module: Any, p: dict[str, np.ndarray]) -> Module:
         if module.dim is None:
@@ -163,6 +187,27 @@ COUNTERPARTS = (
     Counterpart(Dropout, "Dropout", lambda layer: {"p": layer.p}, lambda m, p: Dropout(m.p)),
     Counterpart(Softmax, "Softmax", lambda layer: {"dim": layer.axis}, _softmax(Softmax)),
     Counterpart(LogSoftmax, "LogSoftmax", lambda layer: {"dim": layer.axis}, _softmax(LogSoftmax)),
+    Counterpart(
+        Embedding,
+        "Embedding",
+        settings=lambda layer: {
+            "num_embeddings": layer.num_embeddings,
+            "embedding_dim": layer.embedding_dim,
+        },
+        build=_embedding,  # a lookup table in PyTorch's layout already
+    ),
+    Counterpart(
+        RNNCell,
+        "RNNCell",
+        settings=lambda layer: {
+            "input_size": layer.input_size,
+            "hidden_size": layer.hidden_size,
+            "bias": layer.bias_ih is not None,
+            "nonlinearity": layer.nonlinearity,
+        },
+        build=_rnn_cell,
+        transposed=("weight_ih", "weight_hh"),  # (in, out) here, as Linear's weight
+    ),
 )
 _BY_OURS = {c.ours: c for c in COUNTERPARTS}
 
@@ -188,8 +233,11 @@ def to_torch(model: Module, dtype: Any = None) -> Any:
             continue
         if type(module) is Sequential:
             theirs = torch.nn.Sequential(*(built[id(layer)] for layer in module.layers))
-        else:
+        elif type(module) in _BY_OURS:
             theirs = _layer_to_torch(torch, module, target)
+        else:  # a class that moves itself (_walk let nothing else through)
+            theirs = getattr(module, TO_TORCH)(target)
+            _check_twin("to_torch", module, theirs, torch.nn.Module, "a torch.nn.Module")
         theirs.training = module.training  # train() would also set the children's
         built[id(module)] = theirs
     return built[id(model)]
@@ -288,8 +336,9 @@ def from_torch(module: Any, dtype: Any = None) -> Module:
 
     ``module``: a ``torch.nn.Sequential`` (nested as deep as it likes; children named or
     numbered, named by position here) of the layers in ``COUNTERPARTS``, or one such
-    layer. ``dtype``: ``None`` keeps float32 and float64 (and reads half precision as
-    float32, which holds it exactly), or float32 / float64 for every layer.
+    layer; a module whose class has a ``__from_torch__`` method builds itself. ``dtype``:
+    ``None`` keeps float32 and float64 (and reads half precision as float32, which holds
+    it exactly), or float32 / float64 for every layer.
     ``training`` and each parameter's ``requires_grad`` carry over.
     """
     torch = _torch("from_torch")
@@ -297,18 +346,27 @@ def from_torch(module: Any, dtype: Any = None) -> Module:
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(module).__name__}")
     by_theirs = {getattr(torch.nn, c.theirs): c for c in COUNTERPARTS}
-    modules = list(module.named_modules())  # parents first, each module once
-    for where, theirs in modules:
-        if type(theirs) is not torch.nn.Sequential and type(theirs) not in by_theirs:
+    modules: list[tuple[str, Any]] = []  # what is built here, parents first
+    whole: list[str] = []  # the places of modules that build themselves, children and all
+    for where, theirs in module.named_modules():  # parents first, each module once
+        if any(_within(where, place) for place in whole):
+            continue
+        if _moves_itself(theirs, FROM_TORCH):
+            whole.append(where)
+        elif type(theirs) is not torch.nn.Sequential and type(theirs) not in by_theirs:
             raise TypeError(_no_counterpart("from_torch", where, _torch_name(torch, theirs)))
+        modules.append((where, theirs))
     built: dict[int, Module] = {}
     for where, theirs in reversed(modules):
         if type(theirs) is torch.nn.Sequential:
             if any(id(child) not in built for child in theirs):
                 raise ValueError(f"from_torch: {_place(where)} holds itself")
             ours: Module = Sequential(*(built[id(child)] for child in theirs))
-        else:
+        elif type(theirs) in by_theirs:
             ours = _layer_from_torch(torch, by_theirs[type(theirs)], where, theirs, target)
+        else:
+            ours = getattr(theirs, FROM_TORCH)(target)
+            _check_twin("from_torch", theirs, ours, Module, "a tinygrad_lite nn.Module")
         ours.training = theirs.training
         built[id(theirs)] = ours
     return built[id(module)]
@@ -407,13 +465,14 @@ def _walk(model: Any, caller: str, strict: bool = True) -> list[tuple[str, Modul
     """(dotted name, module) for ``model`` and every module in it, each parent before its
     children; a module at two places comes twice, as in PyTorch's state dicts.
 
-    ``strict`` (what ``to_torch`` can build): every module is a ``Sequential`` or a layer
-    of the table, else a TypeError naming it. Otherwise (a state dict, which has no
-    ``forward`` to translate) a Module of any class may hold such layers, in attributes,
-    lists and tuples, named as ``named_parameters`` names them; but a parameter outside
-    the layers of the table is a TypeError naming it, since only its layer could say its
-    layout. An explicit stack, so nesting of any depth is fine; ``path`` holds the ids on
-    the current branch, so a module that holds itself is found rather than walked forever.
+    ``strict`` (what ``to_torch`` can build): every module is a ``Sequential``, a layer
+    of the table or of a class that moves itself, else a TypeError naming it. Otherwise
+    (a state dict, which has no ``forward`` to translate) a Module of any class may hold
+    such layers, in attributes, lists and tuples, named as ``named_parameters`` names
+    them; but a parameter outside the layers of the table is a TypeError naming it, since
+    only its layer could say its layout. An explicit stack, so nesting of any depth is
+    fine; ``path`` holds the ids on the current branch, so a module that holds itself is
+    found rather than walked forever.
     """
     if not isinstance(model, Module):
         raise TypeError(f"{caller}: expected a tinygrad_lite nn.Module, got {type(model).__name__}")
@@ -431,8 +490,8 @@ def _walk(model: Any, caller: str, strict: bool = True) -> list[tuple[str, Modul
                 f"{caller}: parameter '{where}' is not in a layer that has a counterpart, so "
                 f"its layout there is unknown; what moves: {_movable()}"
             )
-        if type(value) in _BY_OURS:
-            found.append((where, value))
+        if type(value) in _BY_OURS or (strict and _moves_itself(value, TO_TORCH)):
+            found.append((where, value))  # its parameters are its own (or its twin's) to move
             continue
         children: list[tuple[Any, Any]]
         if isinstance(value, (list, tuple)):
@@ -465,10 +524,31 @@ def _movable() -> str:
 
 
 def _no_counterpart(caller: str, where: str, name: str) -> str:
+    hook = TO_TORCH if caller == "to_torch" else FROM_TORCH
     return (
         f"{caller}: {_place(where)} is {name}, which has no counterpart (a Module with a "
-        f"forward of its own, or a layer the other side lacks); what moves: {_movable()}"
+        f"forward of its own, or a layer the other side lacks); what moves: {_movable()}, "
+        f"and a class that has a {hook} method"
     )
+
+
+def _moves_itself(module: Any, hook: str) -> bool:
+    """Whether ``module``'s class holds the way over (``TO_TORCH`` or ``FROM_TORCH``)."""
+    return callable(getattr(type(module), hook, None))
+
+
+def _check_twin(caller: str, module: Any, twin: Any, cls: type, what: str) -> None:
+    if not isinstance(twin, cls):
+        hook = TO_TORCH if caller == "to_torch" else FROM_TORCH
+        raise TypeError(
+            f"{caller}: {type(module).__qualname__}.{hook} returned {type(twin).__name__}; "
+            f"accepted: {what}"
+        )
+
+
+def _within(where: str, place: str) -> bool:
+    """Whether the module at ``where`` is inside the one at ``place`` (dotted names)."""
+    return place == "" or where.startswith(place + ".")
 
 
 def _only(module: Any, **accepted: Any) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import tinygrad_lite as tl
+from models import char_rnn
 from models.cli import explain, gradients, jobs, recurrent, report, unrolled
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
@@ -185,7 +186,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.model == recurrent.NAME:
         plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)
         save = _output_path("--save", args.save, (".npz",))
-        return recurrent.run_train(args, plot, save, _pyplot)
+        save_torch = _output_path("--save-torch", args.save_torch, (".pt", ".pth"))
+        if save_torch is not None:  # the same architecture as the one to train
+            _check_movable(char_rnn.build(recurrent.seed_of(args)), recurrent.NAME)
+        return recurrent.run_train(args, plot, save, _pyplot, save_torch, _save_torch)
     recurrent.refuse_options(args)
     job = jobs.make(args.model, epochs=args.epochs, lr=args.lr, seed=args.seed)
     plot = _output_path("--plot", args.plot, PLOT_SUFFIXES)

@@ -7,7 +7,8 @@ every graph; so it has commands of its own, and ``cli.py`` hands ``char-rnn`` to
 This file holds its options and the two that train:
 
 - ``train``: the loss every ``--print-every`` iterations (the mean over those), a text
-  sample every ``--sample-every``, a progress bar, ``--plot``, ``--save``, ``--json``;
+  sample every ``--sample-every``, a progress bar, ``--plot``, ``--save``, ``--save-torch``,
+  ``--json``;
 - ``compare``: autodiff against the hand-written BPTT, every weight after every
   iteration, then both timed.
 
@@ -139,9 +140,12 @@ def run_train(
     plot: Path | None,
     save: Path | None,
     pyplot: Callable[[], Any],
+    save_torch: Path | None = None,
+    write_torch: Callable[[tl.nn.Module, Path], None] | None = None,
 ) -> int:
-    """``train char-rnn``: ``plot`` and ``save`` are the checked output paths (or None),
-    ``pyplot()`` imports matplotlib's (or raises the command line's error)."""
+    """``train char-rnn``: ``plot``, ``save`` and ``save_torch`` are the checked output
+    paths (or None), ``pyplot()`` imports matplotlib's (or raises the command line's
+    error), ``write_torch(model, path)`` writes the PyTorch checkpoint."""
     iterations, lr, seed = _settings(args, char_rnn.ITERATIONS)
     if args.compile:
         raise UsageError(
@@ -192,6 +196,8 @@ def run_train(
         _plot(plt, model, losses, window, plot, title)
     if save is not None:
         tl.save(model.state_dict(), save)
+    if save_torch is not None and write_torch is not None:
+        write_torch(model, save_torch)
     if args.json:
         print(json.dumps(_report(model, iterations, lr, seed, losses, window, samples)))
     else:
@@ -201,7 +207,7 @@ def run_train(
         )
         print(_sample_block(final, f"sample after {iterations} iterations"))
     if not (args.quiet or args.json):
-        for path, what in ((plot, "loss curve"), (save, "weights")):
+        for path, what in ((plot, "loss curve"), (save, "weights"), (save_torch, "weights")):
             if path is not None:
                 print(f"wrote {what} to {path}", file=sys.stderr)
     return 0

@@ -17,7 +17,7 @@
 >>> step.compiled
 True
 >>> print(step.source.split("def step")[1].splitlines()[0])
-(x, y, model_weight):
+(x, y, model_weight, opt__lr):
 
 How it works (traced.py and tape.py record, passes.py and codegen.py write the program,
 fastpath.py runs it):
@@ -32,13 +32,14 @@ fastpath.py runs it):
 3. The second call records again. If both give the same program, it is checked once
    against the eager results, bit for bit, and from the third call on the step runs the
    program. If they differ (the step depends on Python state that changes between calls:
-   SGD's momentum buffer being created, Adam's step count), the third call records again,
+   SGD's momentum buffer being created), the third call records again,
    and a step whose program still changes is refused.
 
 Guards, checked at every call: an argument of another type, shape, dtype or
 requires_grad, or another value of a non-Tensor argument, records the step again for it
 (each signature of arguments keeps its own program); so does a changed optimizer setting
-(``lr``) or a parameter's ``requires_grad``, and a tensor of data found in an object
+(``momentum``, ``betas``; not ``lr``, which the program reads) or a parameter's
+``requires_grad``, and a tensor of data found in an object
 (``trainer.inputs``) is read where it is at each call. A parameter whose array changed
 shape or dtype, or a parameter Tensor replaced by another in its module or list, is
 refused (``CompileError``; compile the step again: ``step.reset()``). A parameter changed
@@ -247,8 +248,8 @@ class _Entry:
             raise CompileError(
                 f"compile: {self.compiled.__name__} recorded a different program at each of "
                 f"its first {self.recordings} calls, so there is no one program to replay: the "
-                f"step depends on Python values that change between calls (a step counter such "
-                f"as Adam's, a learning rate computed in Python, an array read in the step "
+                f"step depends on Python values that change between calls (a step counter kept "
+                f"as a Python number, a factor computed in Python, an array read in the step "
                 f"without being passed as a Tensor). Each call ran the step eagerly; keep it "
                 f"uncompiled, or pass what changes as Tensor arguments.\n"
                 f"{_first_difference(self.previous, fingerprint)}"

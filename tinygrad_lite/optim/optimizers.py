@@ -92,6 +92,18 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor]) -> None:
         self.params = _check_params(type(self).__name__, params)
 
+    # The learning rate lives in a 0-d array (in a Tensor, ``_lr``) that the updates
+    # multiply by, rather than in a Python number: a compiled step (``tl.compile``) then
+    # reads it at every call, so a schedule changes it without recording the step again.
+    @property
+    def lr(self) -> float:
+        """The learning rate (a number; ``opt.lr = 0.01`` sets it)."""
+        return float(self._lr.data)
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = Tensor(float(value))
+
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (PyTorch's default)."""
         for p in self.params:
@@ -184,7 +196,6 @@ class SGD(Optimizer):
         "nesterov": _flag,
     }
 
-    lr: float
     momentum: float
     dampening: float
     weight_decay: float
@@ -255,11 +266,11 @@ class SGD(Optimizer):
         """
         # (An ndarray subclass takes a new array too: whoever made it plans its buffers.)
         if g.nbytes < LARGE or type(g) is not np.ndarray:
-            return self.lr * g
+            return _times(self._lr.data, g)
         scaled = self.scaled[i]
         if scaled is None or scaled.shape != g.shape or scaled.dtype != g.dtype:
             scaled = self.scaled[i] = np.empty_like(g)
-        return np.multiply(self.lr, g, out=scaled)
+        return np.multiply(self._lr.data, g, out=scaled, dtype=g.dtype)
 
 
 class Adam(Optimizer):
@@ -282,7 +293,6 @@ class Adam(Optimizer):
         "amsgrad": _flag,
     }
 
-    lr: float
     betas: tuple[float, float]
     eps: float
     weight_decay: float
@@ -302,7 +312,8 @@ class Adam(Optimizer):
         super().__init__(params)
         self._configure(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         n = len(self.params)
-        self.steps = [0] * n
+        # The steps each parameter has taken, in a 0-d array (see _count).
+        self.steps: list[np.ndarray | None] = [None] * n
         self.m: list[np.ndarray | None] = [None] * n  # running mean of the gradient
         self.v: list[np.ndarray | None] = [None] * n  # running mean of its square
         self.v_max: list[np.ndarray | None] = [None] * n  # amsgrad: the largest v so far
@@ -317,15 +328,15 @@ class Adam(Optimizer):
             g = _gradient(self, p, p.grad)
             if self.weight_decay:
                 if self.decoupled_weight_decay:
-                    p._update(np.multiply, 1 - self.lr * self.weight_decay)
+                    decay = 1 - self._lr.data * self.weight_decay
+                    p._update(np.multiply, decay.astype(p.data.dtype, copy=False))
                 else:
                     g = g + self.weight_decay * p.data
             m, v = self.m[i], self.v[i]
             if m is None or v is None:
                 m = self.m[i] = np.zeros_like(p.data)
                 v = self.v[i] = np.zeros_like(p.data)
-            self.steps[i] += 1
-            t = self.steps[i]
+            t = _count(self.steps, i, p.data)
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
@@ -335,9 +346,9 @@ class Adam(Optimizer):
                 if v_max is None:
                     v_max = self.v_max[i] = v.copy()
                 v = np.maximum(v_max, v, out=v_max)
-            m_hat = m / (1 - beta1**t)
-            v_hat = v / (1 - beta2**t)
-            p._update(np.subtract, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+            m_hat = np.divide(m, 1 - beta1**t, dtype=m.dtype)
+            v_hat = np.divide(v, 1 - beta2**t, dtype=v.dtype)
+            p._update(np.subtract, _times(self._lr.data, m_hat) / (np.sqrt(v_hat) + self.eps))
 
 
 class AdamW(Adam):
@@ -382,7 +393,6 @@ class RMSprop(Optimizer):
         "centered": _flag,
     }
 
-    lr: float
     alpha: float
     eps: float
     weight_decay: float
@@ -443,9 +453,9 @@ class RMSprop(Optimizer):
                     b = self.buffer[i] = np.zeros_like(p.data)
                 b *= self.momentum
                 b += g / avg
-                p._update(np.subtract, self.lr * b)
+                p._update(np.subtract, _times(self._lr.data, b))
             else:
-                p._update(np.subtract, self.lr * g / avg)
+                p._update(np.subtract, _times(self._lr.data, g) / avg)
 
 
 class Adagrad(Optimizer):
@@ -470,7 +480,6 @@ class Adagrad(Optimizer):
         "eps": _rate,
     }
 
-    lr: float
     lr_decay: float
     weight_decay: float
     initial_accumulator_value: float
@@ -494,7 +503,7 @@ class Adagrad(Optimizer):
             eps=eps,
         )
         n = len(self.params)
-        self.steps = [0] * n
+        self.steps: list[np.ndarray | None] = [None] * n  # (see _count)
         self.sum: list[np.ndarray | None] = [None] * n  # the squared gradients, added up
 
     @fp_quiet()
@@ -509,10 +518,32 @@ class Adagrad(Optimizer):
             total = self.sum[i]
             if total is None:
                 total = self.sum[i] = np.full_like(p.data, self.initial_accumulator_value)
-            self.steps[i] += 1
-            clr = self.lr / (1 + (self.steps[i] - 1) * self.lr_decay)
+            t = _count(self.steps, i, p.data)
+            clr = self._lr.data / (1 + (t - 1) * self.lr_decay) if self.lr_decay else self._lr.data
             total += g * g
-            p._update(np.subtract, clr * g / (np.sqrt(total) + self.eps))
+            p._update(np.subtract, _times(clr, g) / (np.sqrt(total) + self.eps))
+
+
+def _times(rate: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``rate * g`` in g's dtype: the 0-d float64 rate is rounded to g's dtype first, as a
+    Python number would be (``lr * g32`` stays float32)."""
+    scaled = np.multiply(rate, g, dtype=g.dtype)
+    return scaled
+
+
+def _count(steps: list[np.ndarray | None], i: int, like: np.ndarray) -> np.ndarray:
+    """Count a step of parameter i; returns its count so far (1 at the first step).
+
+    The count is a 0-d float64 array changed in place, not a Python int, and the numbers
+    made from it (Adam's bias corrections) are numpy's arithmetic on it: a compiled step
+    then computes them at every call, rather than taking the first call's as constants.
+    (Made from the parameter's array, so that a recording sees where it comes from.)
+    """
+    t = steps[i]
+    if t is None:
+        t = steps[i] = np.zeros_like(like, dtype=np.float64, shape=())
+    t += 1
+    return t
 
 
 def _gradient(optimizer: Optimizer, p: Tensor, grad: Any) -> np.ndarray:
