@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tinygrad_lite import Tensor, engine, nn
@@ -83,8 +83,12 @@ def test_the_textbook_walk_and_the_engine_give_the_same_gradients(graph: Any) ->
     textbook_gradients = _textbook()
     leaves, root = _build(*graph)
     seed = np.array(1.0)
-    expected = textbook_gradients(root, seed)
     ours = dict(engine.backward(root, seed, retain_graph=True, create_graph=False))
+    # exp of exp of a sum can overflow; the comparison is of finite gradients. (The engine
+    # runs the rules with numpy's warnings off, the textbook loop does too here.)
+    assume(all(np.all(np.isfinite(g)) for g in ours.values()))
+    with np.errstate(all="ignore"):
+        expected = textbook_gradients(root, seed)
     for leaf in leaves:
         assert (leaf in expected) == (leaf in ours)
         if leaf in ours:
