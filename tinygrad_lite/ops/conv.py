@@ -1,9 +1,11 @@
-"""Sliding windows: the two primitives behind convolution and pooling.
+"""Sliding windows: the primitives behind convolution and pooling.
 
 ``Im2col`` lays every window of an image out as a row of a matrix, so that a convolution
 is one matrix product with the kernels and a pooling a reduction over each row's elements.
 Its backward is ``Col2im``, which adds each row back where its window lay; and the
 backward of ``Col2im`` is ``Im2col``, so both can be differentiated any number of times.
+``MaxPool`` is the common max pooling, windows side by side that tile the image, without
+the im2col copy: the image's own memory, seen as windows, and a maximum across them.
 
 Images are NCHW: (batch, channels, height, width). A window is ``kernel = (kh, kw)``
 pixels, windows start every ``stride = (sh, sw)`` pixels, and the image is first padded
@@ -111,3 +113,64 @@ class Col2im(Function):
             stride=self.stride,
             padding=self.padding,
         )
+
+
+class MaxPool(Function):
+    """out[n, c, i, j] = max(windows[n, c, i, :, j, :])    dx = grad[:, :, :, None, :, None] * share
+    out_t = sum(windows_t * share, axis=(3, 5))
+
+    For windows side by side that tile the image (stride = kernel, H and W multiples of
+    the kernel): ``windows = x.reshape(N, C, OH, kh, OW, kw)`` is x itself, seen as a grid
+    of windows, so ``windows[n, c, i, di, j, dj] = x[n, c, i*kh + di, j*kw + dj]``
+    (``windows_t`` alike for x_t, and dx is reshaped back to x's shape). The
+    maximum is taken pixel by pixel of the window (``np.maximum`` of kh*kw views), which
+    numpy does fast in any memory layout, where a reduction over a short axis is slow.
+
+    ``share`` is 1 / (the number of pixels that equal the maximum) at those pixels and 0
+    elsewhere: the gradient goes to the maximum, and where pixels tie they share it evenly,
+    as ``Max`` does (a NaN maximum came from the NaNs, which get it). The same numbers as
+    im2col followed by ``Max``.
+    """
+
+    __slots__ = ("share",)
+
+    def forward(self, x: np.ndarray, kernel: Pair) -> np.ndarray:
+        (n, c, h, w), (kh, kw) = x.shape, kernel
+        windows = x.reshape(n, c, h // kh, kh, w // kw, kw)  # a view: splits two axes
+        pixels = [windows[:, :, :, di, :, dj] for di in range(kh) for dj in range(kw)]
+        out = np.maximum(pixels[0], pixels[-1])  # (a 1x1 kernel: the pixel itself)
+        for pixel in pixels[1:-1]:
+            np.maximum(out, pixel, out=out)
+        kept = out[:, :, :, None, :, None]
+        is_max = (windows == kept) | (np.isnan(windows) & np.isnan(kept))
+        self.share = is_max.astype(x.dtype)
+        # How many pixels equal the maximum; order="K" keeps x's memory layout, as every
+        # array here does, so that the elementwise calls run through memory in order.
+        ties = self.share[:, :, :, 0, :, 0].copy(order="K")
+        for di in range(kh):
+            for dj in range(kw):
+                if di or dj:
+                    ties += self.share[:, :, :, di, :, dj]
+        self.share /= ties[:, :, :, None, :, None]
+        return out
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        n, c, oh, ow = out.shape
+        grad = _laid_out_like(grad, out)
+        return (grad.reshape(n, c, oh, 1, ow, 1) * self.share).reshape(x.shape)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        windows_t = x_t.reshape(self.share.shape)
+        return (windows_t * self.share).sum(axis=(3, 5))  # an array's or a Tensor's sum
+
+
+def _laid_out_like(grad: Any, like: np.ndarray) -> Any:
+    """grad (the same numbers) in the memory layout of ``like``, which x's layout gave ``out``
+    and ``share``: numpy multiplies two arrays laid out alike in one pass through memory,
+    and arrays laid out differently far slower. A Tensor (under create_graph) as it is."""
+    if not isinstance(grad, np.ndarray):
+        return grad
+    copy = np.empty_like(like)
+    np.copyto(copy, grad)
+    return copy
