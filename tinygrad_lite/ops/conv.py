@@ -46,8 +46,11 @@ class Im2col(Function):
     def forward(self, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
         self.in_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        if ph or pw:  # zeros with x inside: np.pad's result, without its Python overhead
+            n, c, h, w = x.shape
+            padded = np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
+            padded[:, :, ph : ph + h, pw : pw + w] = x
+            x = padded
         # A view, copying nothing: windows[n, c, i, j] is the window at row i, column j.
         windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
         n, c, oh, ow = windows.shape[:4]
@@ -141,8 +144,9 @@ class MaxPool(Function):
         out = np.maximum(pixels[0], pixels[-1])  # (a 1x1 kernel: the pixel itself)
         for pixel in pixels[1:-1]:
             np.maximum(out, pixel, out=out)
-        kept = out[:, :, :, None, :, None]
-        is_max = (windows == kept) | (np.isnan(windows) & np.isnan(kept))
+        # A NaN pixel makes its window's maximum NaN (np.maximum propagates it): the NaNs
+        # are the maxima there, and np.isnan(windows) finds them.
+        is_max = (windows == out[:, :, :, None, :, None]) | np.isnan(windows)
         self.share = is_max.astype(x.dtype)
         # How many pixels equal the maximum; order="K" keeps x's memory layout, as every
         # array here does, so that the elementwise calls run through memory in order.
