@@ -350,6 +350,46 @@ def test_arguments_of_another_shape_or_dtype_record_again_and_keep_both_programs
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))
 
 
+def test_an_epoch_whose_last_batch_is_short_runs_compiled_with_a_second_program() -> None:
+    # The digits CNN (convolution, max pooling, SGD with momentum) over 70 rows in batches
+    # of 32: 32, 32, then 6. The short batch has a signature of its own, so a program of its
+    # own, recorded on the calls that first meet it; from the fourth epoch on both run.
+    from models import digits, digits_cnn
+
+    split = digits.load_split()
+    inputs, labels = digits_cnn.images(split.x_train[:70]), split.y_train[:70]
+
+    def setup() -> tuple[Callable[[Tensor, Tensor], None], nn.Module]:
+        model = digits_cnn.build(seed=0)
+        optimizer = digits_cnn.make_optimizer(model)
+
+        def step(x: Tensor, y: Tensor) -> None:
+            optimizer.zero_grad()
+            nn.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+        return step, model
+
+    step, model = setup()
+    eager, eager_model = setup()
+    compiled = tl.compile(step)
+    rng, eager_rng = np.random.default_rng(0), np.random.default_rng(0)
+    for epoch in range(5):
+        ran_compiled = []
+        for (x, y), (ex, ey) in zip(
+            tl.data.batches(inputs, labels, batch_size=32, rng=rng),
+            tl.data.batches(inputs, labels, batch_size=32, rng=eager_rng),
+        ):
+            compiled(x, y)
+            eager(ex, ey)
+            ran_compiled.append((len(x), compiled.compiled))
+        for p, q in zip(model.parameters(), eager_model.parameters()):
+            assert bits(p) == bits(q), f"epoch {epoch}"
+    assert ran_compiled == [(32, True), (32, True), (6, True)]
+    assert len(compiled.entries) == 2
+    assert all(entry.fast is not None for entry in compiled.entries.values())
+
+
 def test_a_parameter_of_another_shape_or_a_replaced_parameter_is_refused() -> None:
     step, params, args = xor_step()
     compiled = tl.compile(step)
