@@ -22,7 +22,7 @@ import pytest
 import tinygrad_lite as tl
 from models import cli, compare, single_neuron, xor_modern, xor_net
 from tinygrad_lite import Tensor, nn, optim
-from tinygrad_lite.compile import CompiledStep, DataDependentError
+from tinygrad_lite.compile import CompiledStep, DataDependentError, UnsupportedError
 from tinygrad_lite.compile import tape as tape_module
 from tinygrad_lite.function import clock
 from tinygrad_lite.grad_mode import Observer
@@ -525,9 +525,10 @@ def test_a_step_whose_program_changes_at_every_call_is_refused() -> None:
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))  # each ran eagerly
 
 
-def test_a_step_with_dropout_in_training_mode_is_refused() -> None:
-    # The mask is drawn afresh at every call: no one program replays it.
-    def setup() -> Setup:
+def test_a_step_with_dropout_in_training_mode_is_refused_before_it_draws() -> None:
+    # The mask is a new draw from the generator at every call, which a program of numpy
+    # calls on arrays does not replay: refused at once, naming dropout, before the draw.
+    def setup() -> tuple[Callable[[Tensor], Tensor], nn.Sequential, np.random.Generator]:
         rng = np.random.default_rng(6)
         model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Dropout(0.5, rng=rng))
         optimizer = optim.SGD(model.parameters(), lr=0.1)
@@ -539,15 +540,24 @@ def test_a_step_with_dropout_in_training_mode_is_refused() -> None:
             optimizer.step()
             return loss
 
-        return step, model.parameters(), (Tensor(np.ones((4, 3))),)
+        return step, model, rng
 
-    step, params, args = setup()
-    eager, eager_params, _ = setup()
+    step, model, rng = setup()
+    eager, eager_model, _ = setup()
+    x = Tensor(np.ones((4, 3)))
     compiled = tl.compile(step)
-    with pytest.raises(RuntimeError, match="different program at each"):
-        for _ in range(4):
-            assert bits(compiled(*args)) == bits(eager(*args))  # eagerly, until refused
+    state = rng.bit_generator.state
+    with pytest.raises(UnsupportedError, match=r"nn\.dropout in training mode draws .*eval\(\)"):
+        compiled(x)
+    assert rng.bit_generator.state == state  # nothing drawn
     assert not compiled.compiled
+    for _ in range(2):  # uncompiled, the same steps as ever
+        assert bits(step(x)) == bits(eager(x))
+    assert all(bits(a) == bits(b) for a, b in zip(model.parameters(), eager_model.parameters()))
+    model.eval()  # dropout is then the identity, and the step compiles
+    for _ in range(3):
+        compiled(x)
+    assert compiled.compiled
 
 
 def test_arguments_the_program_cannot_take_are_refused() -> None:
