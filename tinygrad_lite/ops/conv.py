@@ -119,8 +119,8 @@ class Col2im(Function):
 
 
 class MaxPool(Function):
-    """out[n, c, i, j] = max(windows[n, c, i, :, j, :])    dx = grad[:, :, :, None, :, None] * share
-    out_t = sum(windows_t * share, axis=(3, 5))
+    """out = max(windows, axis=(3, 5))    dx = (grad * inverse)[..., None, :, None] * is_max
+    out_t = sum(windows_t * is_max, axis=(3, 5)) * inverse
 
     For windows side by side that tile the image (stride = kernel, H and W multiples of
     the kernel): ``windows = x.reshape(N, C, OH, kh, OW, kw)`` is x itself, seen as a grid
@@ -129,13 +129,14 @@ class MaxPool(Function):
     maximum is taken pixel by pixel of the window (``np.maximum`` of kh*kw views), which
     numpy does fast in any memory layout, where a reduction over a short axis is slow.
 
-    ``share`` is 1 / (the number of pixels that equal the maximum) at those pixels and 0
-    elsewhere: the gradient goes to the maximum, and where pixels tie they share it evenly,
-    as ``Max`` does (a NaN maximum came from the NaNs, which get it). The same numbers as
-    im2col followed by ``Max``.
+    ``is_max`` marks the pixels equal to their window's maximum, and ``inverse`` is
+    1 / (how many they are) for each window: the gradient goes to the maximum, and where
+    pixels tie they share it evenly, as ``Max`` does (a NaN maximum came from the NaNs,
+    which get it). ``grad * inverse`` is ``Max``'s ``grad * share`` at the maxima, to the
+    bit, without an array of shares as large as the image.
     """
 
-    __slots__ = ("share",)
+    __slots__ = ("is_max", "inverse")
 
     def forward(self, x: np.ndarray, kernel: Pair) -> np.ndarray:
         (n, c, h, w), (kh, kw) = x.shape, kernel
@@ -146,32 +147,32 @@ class MaxPool(Function):
             np.maximum(out, pixel, out=out)
         # A NaN pixel makes its window's maximum NaN (np.maximum propagates it): the NaNs
         # are the maxima there, and np.isnan(windows) finds them.
-        is_max = (windows == out[:, :, :, None, :, None]) | np.isnan(windows)
-        self.share = is_max.astype(x.dtype)
-        # How many pixels equal the maximum; order="K" keeps x's memory layout, as every
-        # array here does, so that the elementwise calls run through memory in order.
-        ties = self.share[:, :, :, 0, :, 0].copy(order="K")
+        self.is_max = windows == out[:, :, :, None, :, None]
+        self.is_max |= np.isnan(windows)
+        # How many pixels equal the maximum, counted in x's dtype (the arrays here keep
+        # x's memory layout, so that the elementwise calls run through memory in order).
+        ties = np.zeros_like(out)
         for di in range(kh):
             for dj in range(kw):
-                if di or dj:
-                    ties += self.share[:, :, :, di, :, dj]
-        self.share /= ties[:, :, :, None, :, None]
+                ties += self.is_max[:, :, :, di, :, dj]
+        self.inverse = np.divide(1, ties, out=ties)
         return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         n, c, oh, ow = out.shape
-        grad = _laid_out_like(grad, out)
-        return (grad.reshape(n, c, oh, 1, ow, 1) * self.share).reshape(x.shape)
+        grad = _laid_out_like(grad, out) * self.inverse
+        return (grad.reshape(n, c, oh, 1, ow, 1) * self.is_max).reshape(x.shape)
 
     def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
         (x_t,) = tangents
-        windows_t = x_t.reshape(self.share.shape)
-        return (windows_t * self.share).sum(axis=(3, 5))  # an array's or a Tensor's sum
+        windows_t = x_t.reshape(self.is_max.shape)
+        # (an array's or a Tensor's sum)
+        return (windows_t * self.is_max).sum(axis=(3, 5)) * self.inverse
 
 
 def _laid_out_like(grad: Any, like: np.ndarray) -> Any:
     """grad (the same numbers) in the memory layout of ``like``, which x's layout gave ``out``
-    and ``share``: numpy multiplies two arrays laid out alike in one pass through memory,
+    and ``is_max``: numpy multiplies two arrays laid out alike in one pass through memory,
     and arrays laid out differently far slower. A Tensor (under create_graph) as it is."""
     if not isinstance(grad, np.ndarray):
         return grad
