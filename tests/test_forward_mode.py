@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tl
-from tinygrad_lite import Tensor, forward_ad, nn, ops
+from tinygrad_lite import Tensor, forward_ad, nn, ops, optim
 from tinygrad_lite.function import Function
 from tinygrad_lite.grad_mode import _mode
 
@@ -245,6 +245,51 @@ def test_tuple_outputs_and_aux() -> None:
         np.testing.assert_allclose(a.numpy(), b.numpy())
 
 
+def test_vjp_of_a_0d_primal_through_several_outputs_holds_a_0d_array() -> None:
+    # the gradients from each output are summed; two 0-d arrays add to a numpy scalar
+    _, vjp_fn = tl.vjp(lambda x: (x * 2, x * 3), Tensor(1.0))
+    (g,) = vjp_fn((Tensor(1.0), Tensor(1.0)))
+    assert type(g.data) is np.ndarray and g.shape == () and g.item() == 5.0
+    p = Tensor(0.0, requires_grad=True)
+    p.grad = g
+    optim.SGD([p], lr=1.0).step()  # an optimizer takes it (it could not take a scalar)
+    assert p.item() == -5.0
+
+
+PROMOTING = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: y - x,
+    "where": lambda x, y: tl.where(np.array([True, False]), x, y),
+    "maximum": lambda x, y: x.maximum(y),
+    "minimum": lambda x, y: x.minimum(y),
+    "clip": lambda x, y: x.clip(y, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROMOTING))
+def test_the_tangent_of_a_promoted_output_has_the_outputs_dtype(name: str) -> None:
+    # float32 meets float64: the output is float64, and so is its tangent (torch.func.jvp);
+    # the rules that pass x's tangent on gave it float32, and forward mode refused it
+    def f(x: Tensor) -> Tensor:
+        return PROMOTING[name](x, Tensor([-1.0, 0.0]))
+
+    x = Tensor([0.5, -0.5], dtype=np.float32)
+    out, out_t = tl.jvp(f, (x,), (Tensor([1.0, 2.0], dtype=np.float32),))
+    assert out.dtype == out_t.dtype == np.float64
+    expected = {
+        "where": [1.0, 0.0],
+        "maximum": [1.0, 0.0],
+        "minimum": [0.0, 2.0],
+        "clip": [1.0, 0.0],
+    }
+    sign = -1.0 if name == "sub" else 1.0
+    assert out_t.tolist() == expected.get(name, [sign, 2.0 * sign])
+    assert tl.jacfwd(f)(x).dtype == np.float64
+    assert tl.jacfwd(f)(x).tolist() == tl.jacrev(f)(x).astype(np.float64).tolist()
+    h = tl.hessian(lambda x: (f(x) ** 2).sum())(x)
+    assert h.dtype == np.float32  # the gradient has x's dtype, and so its derivative
+
+
 def test_outputs_that_do_not_depend_on_an_input_get_zeros() -> None:
     x, y = Tensor([1.0, 2.0]), Tensor([3.0])
 
@@ -283,6 +328,19 @@ def test_jacobian_of_an_empty_input() -> None:
     for jacobian in (tl.jacrev, tl.jacfwd):
         j = jacobian(lambda x: x.sum() + Tensor([1.0, 2.0]))(Tensor(np.zeros((0, 2))))
         assert j.shape == (2, 0, 2)
+
+
+def test_a_jacobian_with_no_elements_has_the_dtype_of_one_with_some() -> None:
+    # jacfwd's Jacobian is in the output's dtype (the tangents'), jacrev's in the input's
+    # (the gradients'), as torch.func's; with no columns or no rows, it was float64
+    x32 = Tensor(np.zeros((0, 2), dtype=np.float32))
+    out32 = Tensor([1.0, 2.0], dtype=np.float32)
+    assert tl.jacfwd(lambda x: x.sum() + out32)(x32).dtype == np.float32
+    assert tl.jacrev(lambda x: x.sum() + out32)(x32).dtype == np.float32
+    y32 = Tensor([1.0, 2.0], dtype=np.float32)
+    for jacobian in (tl.jacfwd, tl.jacrev):
+        j = jacobian(lambda y: y[:0])(y32)
+        assert j.shape == (0, 2) and j.dtype == np.float32
 
 
 def test_jacobians_are_tensors_of_their_own() -> None:

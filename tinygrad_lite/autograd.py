@@ -130,7 +130,9 @@ def _check_argnums(argnums: Any, op: str = "grad") -> tuple[int, ...]:
 def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
     """A gradient as a Tensor of its own; zeros where f does not depend on the argument.
 
-    Arrays come from the engine already owned (``engine._owned``). Tensors, under nested
+    Arrays come from the engine already owned (``engine._owned``), or are new sums of them
+    (``vjp``'s, over outputs), where two 0-d arrays add up to a numpy scalar: made a 0-d
+    array, as every result's data is (``Function.apply``). Tensors, under nested
     calls or in forward mode, come as the rules made them, and a rule may give one to
     several inputs (add does): one that is neither recorded nor dual, and so could be
     changed in place, is copied.
@@ -140,4 +142,4 @@ def _as_tensor(g: Any, leaf: Tensor) -> Tensor:
     if isinstance(g, Tensor):
         keep = g._ctx is not None or (_mode.levels and is_dual(g))
         return g if keep else Tensor._from_op(g.data.copy())
-    return Tensor._from_op(g)
+    return Tensor._from_op(np.asanyarray(g))

@@ -166,12 +166,17 @@ def run_jvp(fn: Any, tangents: tuple[Any, ...], inputs: tuple[Any, ...], out: An
                 f"output's shape"
             )
         out_t = Tensor._from_op(np.asanyarray(out_t))  # (a numpy scalar: a 0-d array)
-    if out_t.data.shape != out.data.shape or out_t.data.dtype != out.data.dtype:
+    if out_t.data.shape != out.data.shape:
         raise RuntimeError(
-            f"{fn.name}: jvp returned a tangent of shape {out_t.data.shape} and dtype "
-            f"{out_t.data.dtype} for an output of shape {out.data.shape} and dtype "
-            f"{out.data.dtype}; a tangent must have its output's shape and dtype"
+            f"{fn.name}: jvp returned a tangent of shape {out_t.data.shape} for an output of "
+            f"shape {out.data.shape}; a tangent must have its output's shape"
         )
+    if out_t.data.dtype != out.data.dtype:
+        # An output whose dtype was promoted (float32 + float64 is float64) gets a tangent in
+        # that dtype, as in PyTorch, though a rule that passes an input's tangent on gives
+        # it in the input's; the engine casts a gradient to its input's dtype the same way.
+        # The cast is an op (astype), so that a level outside sees it.
+        out_t = out_t.astype(out.data.dtype)
     return out_t
 
 

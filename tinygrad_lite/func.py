@@ -155,7 +155,7 @@ def jacrev(
                 for row, g_j, leaf in zip(rows, grads, pullback.leaves):
                     row.append(_as_tensor(g_j, leaf))
             blocks = [
-                _stack(row, o.shape + leaf.shape, last=False)
+                _stack(row, o.shape + leaf.shape, last=False, dtype=leaf.dtype)
                 for row, leaf in zip(rows, pullback.leaves)
             ]
             jacobians.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
@@ -217,7 +217,8 @@ def jacfwd(
                 columns.append(linear.tangents({dual: Tensor._from_op(direction)}))
             for o, out in enumerate(linear.outs):
                 parts = [column[o] for column in columns]
-                jacobians[o].append(_stack(parts, out.shape + x.shape, last=True))
+                block = _stack(parts, out.shape + x.shape, last=True, dtype=out.dtype)
+                jacobians[o].append(block)
         blocks = [b[0] if isinstance(argnums, int) else tuple(b) for b in jacobians]
         jacobian = _like(linear.out, blocks)
         return (jacobian, linear.aux) if has_aux else jacobian
@@ -383,9 +384,10 @@ def _tangent_of_own(out: Tensor, tangent: Tensor | None) -> Tensor:
     return tangent
 
 
-def _stack(parts: list[Tensor], shape: tuple[int, ...], last: bool) -> Tensor:
+def _stack(parts: list[Tensor], shape: tuple[int, ...], last: bool, dtype: Any) -> Tensor:
     """The parts (Tensors of one shape) stacked along a new first axis, or last axis when
-    ``last``, and reshaped to ``shape``.
+    ``last``, and reshaped to ``shape``; zeros of ``dtype`` (the parts' when there are
+    some) when there are none.
 
     With numpy when the parts are plain values; with ops (each part scattered into its
     place by IndexAdd, then added up) when one is recorded or dual, so that the result
@@ -393,7 +395,7 @@ def _stack(parts: list[Tensor], shape: tuple[int, ...], last: bool) -> Tensor:
     """
     if not any(p.requires_grad or is_dual(p) for p in parts):
         if not parts:
-            return Tensor._from_op(np.zeros(shape))
+            return Tensor._from_op(np.zeros(shape, dtype=dtype))
         stacked = np.stack([p.data for p in parts], axis=-1 if last else 0)
         return Tensor._from_op(stacked.reshape(shape))
     n, part_shape = len(parts), parts[0].shape

@@ -161,10 +161,12 @@ class Theirs:
 
     def apply(self, op: str, args: list[Any], params: dict[str, Any]) -> Any:
         out = THEIRS[op](*args, **params)
-        if not torch.is_grad_enabled():
+        if not torch.is_grad_enabled() and out.requires_grad:
             # Documented difference: under no_grad every result is a constant here; PyTorch's
             # views of a tensor that requires grad still require it (as leaves of their own).
-            out = out.detach()
+            # A copy made under no_grad does not, and keeps its tangent, as ours (forward
+            # mode, in both, goes on under no_grad); detach() would drop it.
+            out = out.clone()
         return _own(out)
 
     def in_place(self, op: str, target: Any, args: list[Any], params: dict[str, Any]) -> None:
@@ -224,6 +226,24 @@ def _promoted(x: torch.Tensor, other: torch.Tensor | None = None) -> torch.Tenso
     if other is None or x.dtype == other.dtype:
         return x
     return x.to(torch.promote_types(x.dtype, other.dtype))
+
+
+def _clamp(x: torch.Tensor, low: Any, high: Any) -> torch.Tensor:
+    """torch.clamp; where x ties with a bound that is a tensor, one where per bound, as ours.
+
+    Documented difference (design.md): at such a tie PyTorch's clamp gives the gradient to
+    x but the output the bound's tangent; ours gives it x's tangent too, so that the two
+    modes agree (the gradient and the tangent go where the value came from).
+    """
+    bounds = [b for b in (low, high) if isinstance(b, torch.Tensor)]
+    if not any(bool((x == b).any()) for b in bounds):
+        return torch.clamp(x, low, high)
+    out = x
+    if low is not None:
+        out = torch.where(out < low, low, out)
+    if high is not None:
+        out = torch.where(out > high, high, out)
+    return out
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -392,8 +412,8 @@ THEIRS: dict[str, Callable[..., Any]] = {
     "flatten": lambda x, start_dim, end_dim: _new(torch.flatten(x, start_dim, end_dim), x),
     "squeeze": lambda x, axis: x.squeeze() if axis is None else x.squeeze(axis),
     "unsqueeze": lambda x, axis: x.unsqueeze(axis),
-    "clip": lambda x, low, high: torch.clamp(x, low, high),
-    "clamp": lambda x, low, high: torch.clamp(x, low, high),
+    "clip": lambda x, low, high: _clamp(x, low, high),
+    "clamp": lambda x, low, high: _clamp(x, low, high),
     "maximum": lambda x, y: torch.maximum(x, _like(y, x)),
     "minimum": lambda x, y: torch.minimum(x, _like(y, x)),
     "where": lambda x, y, cond: torch.where(torch.tensor(cond), x, y),
