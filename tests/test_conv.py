@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import tinygrad_lite as tl
 from tinygrad_lite import Tensor, nn, optim
 from tinygrad_lite.function import Function
-from tinygrad_lite.ops import Col2im, Im2col
+from tinygrad_lite.ops import Col2im, Im2col, MaxPool
 
 RNG = np.random.default_rng(0)
 
@@ -78,6 +78,80 @@ def test_the_gradient_of_max_pooling_goes_to_the_maximum_and_ties_share() -> Non
     nn.max_pool2d(y, 2, stride=1).sum().backward()  # overlapping windows add up
     assert y.grad is not None
     assert np.array_equal(y.grad.data[0, 0], [[0, 0, 0], [0, 1, 1], [0, 1, 1]])
+
+
+def composed_max_pool(x: Tensor, kernel: tuple[int, int]) -> Tensor:
+    """Max pooling of windows side by side as Im2col and a max over each window's pixels."""
+    n, c, h, w = x.shape
+    cols = Im2col.apply(x, kernel=kernel, stride=kernel, padding=(0, 0))
+    windows = cols.reshape(n, h // kernel[0], w // kernel[1], c, kernel[0] * kernel[1])
+    return windows.max(axis=4).permute(0, 3, 1, 2)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.data())
+def test_max_pool_is_im2col_and_max(data: st.DataObject) -> None:
+    # Small integers tie often, and NaNs take the maximum: the values and the gradient (ties
+    # share it) are the composed path's, whatever the memory layout.
+    n, c = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    oh, ow = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    shape = (n, c, oh * kernel[0], ow * kernel[1])
+    size = math.prod(shape)
+    values = data.draw(
+        st.lists(st.sampled_from([0.0, 1.0, 2.0, np.nan]), min_size=size, max_size=size)
+    )
+    x = np.array(values).reshape(shape)
+    if data.draw(st.booleans()):  # laid out channels last, as a convolution's output is
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    grad, tangent = RNG.normal(size=(n, c, oh, ow)), RNG.normal(size=shape)
+    results = []
+    for pool in (lambda t: MaxPool.apply(t, kernel=kernel), lambda t: composed_max_pool(t, kernel)):
+        t = Tensor(x, requires_grad=True)
+        out = pool(t)
+        out.backward(Tensor(grad))
+        assert t.grad is not None
+        with tl.forward_ad.dual_level():
+            dual = tl.forward_ad.make_dual(Tensor(x), Tensor(tangent))
+            out_t = tl.forward_ad.unpack_dual(pool(dual)).tangent
+        results.append((out.numpy(), t.grad.numpy(), out_t.numpy()))
+    (out, dx, out_t), (composed_out, composed_dx, composed_out_t) = results
+    # Equal values, NaN where NaN (Col2im adds a -0.0 gradient to 0.0, which MaxPool keeps).
+    np.testing.assert_array_equal(out, composed_out)
+    np.testing.assert_array_equal(dx, composed_dx)
+    # The tangent sums the tied pixels' shares, in an order of its own.
+    np.testing.assert_allclose(out_t, composed_out_t, rtol=1e-15, atol=1e-15)
+
+
+def test_max_pool_takes_windows_side_by_side_and_cuts_off_the_rest() -> None:
+    x = Tensor(RNG.normal(size=(2, 3, 7, 5)), requires_grad=True)
+    out = nn.max_pool2d(x, (2, 3))  # the last row and the last two columns are in no window
+    assert isinstance(out._ctx, MaxPool)
+    kept = Tensor(x.numpy()[:, :, :6, :3])
+    assert np.array_equal(out.numpy(), composed_max_pool(kept, (2, 3)).numpy())
+    out.sum().backward()
+    assert x.grad is not None
+    assert not x.grad.numpy()[:, :, 6:, :].any() and not x.grad.numpy()[:, :, :, 3:].any()
+    assert np.array_equal(x.grad.numpy().sum(axis=(2, 3)), np.full((2, 3), 3.0))
+    overlapping = nn.max_pool2d(x, 2, stride=1)  # other strides: composed
+    assert not isinstance(overlapping._ctx, MaxPool)
+
+
+def test_max_pool_has_second_derivatives() -> None:
+    # dx = grad * share is recorded under create_graph, linear in grad: a gradient through
+    # dx reaches what made grad (here s), as it does through the composed path.
+    x, s, v = (
+        RNG.normal(size=(2, 2, 4, 4)),
+        RNG.normal(size=(2, 2, 2, 2)),
+        RNG.normal(size=(2, 2, 4, 4)),
+    )
+    results = []
+    for pool in (lambda t: nn.max_pool2d(t, 2), lambda t: composed_max_pool(t, (2, 2))):
+        dx = tl.grad(lambda x, s: (pool(x) * s).sum())  # noqa: B023 (called at once)
+        ds = tl.grad(lambda s: (dx(x, s) * Tensor(v)).sum())(s)  # noqa: B023
+        results.append(ds.numpy())
+    assert results[0].tobytes() == results[1].tobytes()
+    assert results[0].any()
 
 
 @settings(deadline=None, max_examples=30)

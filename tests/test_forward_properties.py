@@ -19,6 +19,7 @@ would fail where both are right. In ``x * y`` with an infinite ``y``, forward mo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -235,6 +236,21 @@ def _col2im(draw: Any) -> Case:
     return Case(f, [x], f"col2im({x.shape}, {params})")
 
 
+@st.composite
+def _max_pool(draw: Any) -> Case:
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    shape = (n, c, draw(st.integers(1, 2)) * kernel[0], draw(st.integers(1, 2)) * kernel[1])
+    # Distinct values half a unit apart: no tie, whose gradient finite differences miss.
+    order = draw(st.permutations(range(math.prod(shape))))
+    x = Tensor(np.reshape(order, shape) * 0.5 + draw(st.floats(-1, 1)), requires_grad=True)
+
+    def f(x: Tensor) -> Tensor:
+        return ops.MaxPool.apply(x, kernel=kernel)
+
+    return Case(f, [x], f"max_pool({shape}, {kernel})")
+
+
 # Every primitive of ops, with the cases that exercise it: a row of the op table, or cases
 # of its own for those no Tensor method applies alone.
 PRIMITIVES: dict[str, st.SearchStrategy[Case]] = {
@@ -260,6 +276,7 @@ PRIMITIVES: dict[str, st.SearchStrategy[Case]] = {
     "Log": _table_case("log"),
     "Matmul": _table_case("matmul"),
     "Max": _table_case("max"),
+    "MaxPool": st.one_of(_max_pool(), _table_case("max_pool2d")),
     "Mul": _table_case("mul"),
     "Neg": _table_case("neg"),
     "Permute": _table_case("permute"),

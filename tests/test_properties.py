@@ -525,9 +525,10 @@ def _image_case(draw: Draw, op: Op) -> tuple[list[Any], dict[str, Any]]:
     kernel = (draw(st.integers(1, h + 2 * padding[0])), draw(st.integers(1, w + 2 * padding[1])))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     if op.id != "conv2d":
+        # None: windows side by side, the usual pooling (max_pool2d's own primitive)
         return [_tensor(draw, (n, c, h, w), op.domains[0])], {
             "kernel_size": kernel,
-            "stride": stride,
+            "stride": draw(st.sampled_from([None, stride])),
         }
     out_channels = draw(st.integers(1, 2))
     weight = _tensor(draw, (out_channels, c, *kernel), "real", requires_grad=draw(st.booleans()))

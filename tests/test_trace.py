@@ -151,7 +151,7 @@ def test_a_rule_written_elementwise_is_shown_too() -> None:
     # shows it as it shows out = ... (it was left blank).
     image = tl.Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
     with tl.trace() as tr:
-        tl.nn.max_pool2d(image, 2).sum().backward()
+        tl.nn.max_pool2d(image, 2, stride=1).sum().backward()  # overlapping: im2col, max
     im2col = [r for r in tr if r.op == "im2col"]
     assert [r.phase for r in im2col] == ["forward", "backward"]
     assert im2col[0].rule.startswith("out[(n, i, j), (c, di, dj)] = xp[n, c, ")

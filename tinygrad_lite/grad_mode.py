@@ -118,8 +118,10 @@ class Observer:
     with the Function node, its inputs (Tensors) or output gradient, and the result.
     ``enter_module`` and ``exit_module`` bracket each call of a layer, so that an
     observer can tell which layer ran which ops (``exit_module`` gets the call's result,
-    or None if it raised). ``with observer:`` watches the ops of the thread that enters it,
-    for the block; one observer watches one block at a time.
+    or None if it raised). ``draw`` is called just before a function draws random numbers
+    from a generator (dropout's mask), with the function's name and the generator; an
+    observer may raise there, before the draw. ``with observer:`` watches the ops of the
+    thread that enters it, for the block; one observer watches one block at a time.
     """
 
     _active = False  # True inside its with block
@@ -134,6 +136,9 @@ class Observer:
         pass
 
     def exit_module(self, module: Any, out: Any) -> None:
+        pass
+
+    def draw(self, what: str, rng: Any) -> None:
         pass
 
     def __enter__(self) -> Any:

@@ -122,21 +122,21 @@ def reshape_target(in_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[i
     >>> reshape_target((2, 3), (-1,))
     (6,)
     """
-    size = int(np.prod(in_shape))
+    size = math.prod(in_shape)  # (math.prod: np.prod would first make the tuple an array)
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: shape {shape} has more than one -1; at most one is allowed")
     if -1 in shape:
-        known = int(np.prod([n for n in shape if n != -1]))
+        known = math.prod(n for n in shape if n != -1)
         if known == 0 or size % known:
             raise ValueError(
                 f"reshape: cannot reshape a tensor of shape {in_shape} ({size} elements) "
                 f"into {shape}: {size} is not a multiple of {known}"
             )
         shape = tuple(size // known if n == -1 else n for n in shape)
-    elif int(np.prod(shape)) != size:
+    elif math.prod(shape) != size:
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {in_shape} ({size} elements) into "
-            f"{shape} ({int(np.prod(shape))} elements); the number of elements must stay the same"
+            f"{shape} ({math.prod(shape)} elements); the number of elements must stay the same"
         )
     return shape
 

@@ -394,6 +394,15 @@ class Tape(Observer):
             var.hint, var.strong = f"{fn.name}{count}", True
             self.outputs[fn] = var
 
+    def draw(self, what: str, rng: Any) -> None:
+        raise UnsupportedError(
+            f"compile: {what} in training mode draws a new random mask from its generator at "
+            f"every call{where()}; a compiled step replays one numpy program on arrays, and a "
+            f"draw is a call on the generator, which the program does not record. Compile the "
+            f"step with the model in eval() mode (dropout is then the identity), or leave a "
+            f"step with dropout uncompiled (docs/design.md)"
+        )
+
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
         out = self.outputs.get(fn)
         if out is not None and self.owns(grad) and grad.tape_var.grad_of is None:

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.grad_mode import fp_quiet
+from tinygrad_lite.hooks import thread_mode
 from tinygrad_lite.nn.init import check_rng
-from tinygrad_lite.ops import Affine, Im2col, Matmul
+from tinygrad_lite.ops import Affine, Im2col, Matmul, MaxPool
 from tinygrad_lite.ops.conv import out_size
 from tinygrad_lite.shapes import short_repr
 from tinygrad_lite.tensor import Tensor
@@ -91,11 +92,21 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None) -> Tensor:
     """out[n, c, i, j] = max of x[n, c, i*sh : i*sh + kh, j*sw : j*sw + kw], for x of shape
     (N, C, H, W); ``stride`` defaults to ``kernel_size`` (windows side by side).
 
-    Composed: ``Im2col``, then ``max`` over each window's pixels. The gradient goes to each
-    window's maximum; where pixels of a window tie, they share it evenly, as ``max`` does
-    (PyTorch gives it all to one of them), and where windows overlap, a pixel gets the sum.
+    The gradient goes to each window's maximum; where pixels of a window tie, they share
+    it evenly, as ``max`` does (PyTorch gives it all to one of them), and where windows
+    overlap, a pixel gets the sum. Windows side by side (stride = kernel, the usual case)
+    are one ``ops.MaxPool``, after cutting off the rows and columns no window covers;
+    other strides are composed: ``Im2col``, then ``max`` over each window's pixels.
     """
-    return _pool("max_pool2d", x, kernel_size, stride).max(axis=4).permute(0, 3, 1, 2)
+    n, c, h, w = _image("max_pool2d", x).shape
+    kernel = _pair("max_pool2d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride, 1)
+    if stride != kernel:
+        return _pool("max_pool2d", x, kernel, stride).max(axis=4).permute(0, 3, 1, 2)
+    oh, ow = _out_shape("max_pool2d", x.shape, kernel, stride, (0, 0))
+    if (oh * kernel[0], ow * kernel[1]) != (h, w):
+        x = x[:, :, : oh * kernel[0], : ow * kernel[1]]
+    return MaxPool.apply(x, kernel=kernel)
 
 
 @fp_quiet()
@@ -141,6 +152,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: Any = None) -
     if not training or p == 0:
         return x
     rng = np.random.default_rng() if rng is None else check_rng("dropout", rng)
+    for observer in thread_mode.observers:  # (one may refuse a step that draws: tl.compile)
+        observer.draw("nn.dropout", rng)
     keep = (rng.random(x.shape) >= p).astype(x.dtype)
     scale = keep / (1 - p) if p < 1 else keep  # p = 1: nothing is kept, keep is all 0
     return x * scale

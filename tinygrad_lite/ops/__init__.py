@@ -3,8 +3,9 @@
 One file per family: ``elementwise.py`` (add, mul, exp, sigmoid, where, maximum, ...),
 ``reductions.py`` (sum, max, softmax, log-softmax), ``movement.py`` (expand, reshape,
 permute, index, cat), ``matmul.py``, ``conv.py`` (the sliding windows of convolution and
-pooling), and ``losses.py``, fused ops that save nodes on every training step (an affine
-map on a batch of rows, the sum-of-squares loss, softmax cross-entropy). Each docstring
+pooling, and max pooling over windows side by side), and ``losses.py``, fused ops that save
+nodes on every training step (an affine map on a batch of rows, the sum-of-squares loss,
+softmax cross-entropy). Each docstring
 states the op's math in the code's own names: ``out`` is the result, ``grad`` the gradient
 of the final output with respect to ``out``, and ``dx``, ``dy`` what the backward returns
 for the inputs ``x``, ``y``.
@@ -12,7 +13,7 @@ for the inputs ``x``, ``y``.
 
 from __future__ import annotations
 
-from tinygrad_lite.ops.conv import Col2im, Im2col
+from tinygrad_lite.ops.conv import Col2im, Im2col, MaxPool
 from tinygrad_lite.ops.elementwise import (
     Abs,
     Add,
@@ -56,6 +57,7 @@ __all__ = [
     "Masked",
     "Matmul",
     "Max",
+    "MaxPool",
     "Maximum",
     "Mul",
     "Neg",

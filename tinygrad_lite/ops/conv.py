@@ -1,9 +1,11 @@
-"""Sliding windows: the two primitives behind convolution and pooling.
+"""Sliding windows: the primitives behind convolution and pooling.
 
 ``Im2col`` lays every window of an image out as a row of a matrix, so that a convolution
 is one matrix product with the kernels and a pooling a reduction over each row's elements.
 Its backward is ``Col2im``, which adds each row back where its window lay; and the
 backward of ``Col2im`` is ``Im2col``, so both can be differentiated any number of times.
+``MaxPool`` is the common max pooling, windows side by side that tile the image, without
+the im2col copy: the image's own memory, seen as windows, and a maximum across them.
 
 Images are NCHW: (batch, channels, height, width). A window is ``kernel = (kh, kw)``
 pixels, windows start every ``stride = (sh, sw)`` pixels, and the image is first padded
@@ -44,8 +46,11 @@ class Im2col(Function):
     def forward(self, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
         self.in_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        if ph or pw:  # zeros with x inside: np.pad's result, without its Python overhead
+            n, c, h, w = x.shape
+            padded = np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
+            padded[:, :, ph : ph + h, pw : pw + w] = x
+            x = padded
         # A view, copying nothing: windows[n, c, i, j] is the window at row i, column j.
         windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
         n, c, oh, ow = windows.shape[:4]
@@ -111,3 +116,66 @@ class Col2im(Function):
             stride=self.stride,
             padding=self.padding,
         )
+
+
+class MaxPool(Function):
+    """out = max(windows, axis=(3, 5))    dx = (grad * inverse)[..., None, :, None] * is_max
+    out_t = sum(windows_t * is_max, axis=(3, 5)) * inverse
+
+    For windows side by side that tile the image (stride = kernel, H and W multiples of
+    the kernel): ``windows = x.reshape(N, C, OH, kh, OW, kw)`` is x itself, seen as a grid
+    of windows, so ``windows[n, c, i, di, j, dj] = x[n, c, i*kh + di, j*kw + dj]``
+    (``windows_t`` alike for x_t, and dx is reshaped back to x's shape). The
+    maximum is taken pixel by pixel of the window (``np.maximum`` of kh*kw views), which
+    numpy does fast in any memory layout, where a reduction over a short axis is slow.
+
+    ``is_max`` marks the pixels equal to their window's maximum, and ``inverse`` is
+    1 / (how many they are) for each window: the gradient goes to the maximum, and where
+    pixels tie they share it evenly, as ``Max`` does (a NaN maximum came from the NaNs,
+    which get it). ``grad * inverse`` is ``Max``'s ``grad * share`` at the maxima, to the
+    bit, without an array of shares as large as the image.
+    """
+
+    __slots__ = ("is_max", "inverse")
+
+    def forward(self, x: np.ndarray, kernel: Pair) -> np.ndarray:
+        (n, c, h, w), (kh, kw) = x.shape, kernel
+        windows = x.reshape(n, c, h // kh, kh, w // kw, kw)  # a view: splits two axes
+        pixels = [windows[:, :, :, di, :, dj] for di in range(kh) for dj in range(kw)]
+        out = np.maximum(pixels[0], pixels[-1])  # (a 1x1 kernel: the pixel itself)
+        for pixel in pixels[1:-1]:
+            np.maximum(out, pixel, out=out)
+        # A NaN pixel makes its window's maximum NaN (np.maximum propagates it): the NaNs
+        # are the maxima there, and np.isnan(windows) finds them.
+        self.is_max = windows == out[:, :, :, None, :, None]
+        self.is_max |= np.isnan(windows)
+        # How many pixels equal the maximum, counted in x's dtype (the arrays here keep
+        # x's memory layout, so that the elementwise calls run through memory in order).
+        ties = np.zeros_like(out)
+        for di in range(kh):
+            for dj in range(kw):
+                ties += self.is_max[:, :, :, di, :, dj]
+        self.inverse = np.divide(1, ties, out=ties)
+        return out
+
+    def backward(self, grad: Any, x: Any, out: Any) -> Any:
+        n, c, oh, ow = out.shape
+        grad = _laid_out_like(grad, out) * self.inverse
+        return (grad.reshape(n, c, oh, 1, ow, 1) * self.is_max).reshape(x.shape)
+
+    def jvp(self, tangents: tuple[Any], x: Any, out: Any) -> Any:
+        (x_t,) = tangents
+        windows_t = x_t.reshape(self.is_max.shape)
+        # (an array's or a Tensor's sum)
+        return (windows_t * self.is_max).sum(axis=(3, 5)) * self.inverse
+
+
+def _laid_out_like(grad: Any, like: np.ndarray) -> Any:
+    """grad (the same numbers) in the memory layout of ``like``, which x's layout gave ``out``
+    and ``is_max``: numpy multiplies two arrays laid out alike in one pass through memory,
+    and arrays laid out differently far slower. A Tensor (under create_graph) as it is."""
+    if not isinstance(grad, np.ndarray):
+        return grad
+    copy = np.empty_like(like)
+    np.copyto(copy, grad)
+    return copy
