@@ -525,39 +525,108 @@ def test_a_step_whose_program_changes_at_every_call_is_refused() -> None:
     assert all(bits(a) == bits(b) for a, b in zip(params, eager_params))  # each ran eagerly
 
 
-def test_a_step_with_dropout_in_training_mode_is_refused_before_it_draws() -> None:
-    # The mask is a new draw from the generator at every call, which a program of numpy
-    # calls on arrays does not replay: refused at once, naming dropout, before the draw.
-    def setup() -> tuple[Callable[[Tensor], Tensor], nn.Sequential, np.random.Generator]:
-        rng = np.random.default_rng(6)
-        model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Dropout(0.5, rng=rng))
-        optimizer = optim.SGD(model.parameters(), lr=0.1)
+def dropout_step(rng: Any, shared: bool = True) -> tuple[Callable[[Tensor], Tensor], nn.Sequential]:
+    """A net with two dropouts, drawing from ``rng`` (a RandomState or a Generator: both,
+    or the second from a Generator of its own seeded from it), trained with Adam."""
+    second = rng if shared else np.random.default_rng(int(rng.random() * 1e9))
+    model = nn.Sequential(
+        nn.Linear(3, 8, rng=rng),
+        nn.Dropout(0.5, rng=rng),
+        nn.Tanh(),
+        nn.Linear(8, 4, rng=rng),
+        nn.Dropout(0.25, rng=second),
+        nn.Linear(4, 1, rng=rng),
+    )
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
 
-        def step(x: Tensor) -> Tensor:
-            optimizer.zero_grad()
-            loss = (model(x) ** 2).mean()
-            loss.backward()
-            optimizer.step()
-            return loss
+    def step(x: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
 
-        return step, model, rng
+    return step, model
 
-    step, model, rng = setup()
-    eager, eager_model, _ = setup()
-    x = Tensor(np.ones((4, 3)))
+
+@pytest.mark.parametrize("make_rng", [np.random.default_rng, np.random.RandomState])
+@pytest.mark.parametrize("shared", [True, False])
+def test_dropout_in_training_mode_draws_as_the_eager_step_draws(
+    make_rng: Callable[[int], Any], shared: bool
+) -> None:
+    # The program calls the same generators with the same arguments in the same order as
+    # the eager step: the weights are bit-identical after every step, and the generators
+    # end in the same state (the check run of the program consumed no draws).
+    rng, eager_rng = make_rng(6), make_rng(6)
+    step, model = dropout_step(rng, shared)
+    eager, eager_model = dropout_step(eager_rng, shared)
     compiled = tl.compile(step)
-    state = rng.bit_generator.state
-    with pytest.raises(UnsupportedError, match=r"nn\.dropout in training mode draws .*eval\(\)"):
-        compiled(x)
-    assert rng.bit_generator.state == state  # nothing drawn
-    assert not compiled.compiled
-    for _ in range(2):  # uncompiled, the same steps as ever
-        assert bits(step(x)) == bits(eager(x))
-    assert all(bits(a) == bits(b) for a, b in zip(model.parameters(), eager_model.parameters()))
-    model.eval()  # dropout is then the identity, and the step compiles
-    for _ in range(3):
-        compiled(x)
+    x = Tensor(np.linspace(-1, 1, 15).reshape(5, 3))
+    for _ in range(6):
+        assert bits(compiled(x)) == bits(eager(x))
+        for a, b in zip(model.parameters(), eager_model.parameters()):
+            assert bits(a) == bits(b)
+        assert tape_module.same_state(tape_module.state_of(rng), tape_module.state_of(eager_rng))
     assert compiled.compiled
+    assert compiled.source.count(".random((5, 8))") == 1
+    assert compiled.source.count(".random((5, 4))") == 1
+    for mine, theirs in ((rng, eager_rng), (model[4].rng, eager_model[4].rng)):
+        assert tape_module.same_state(tape_module.state_of(mine), tape_module.state_of(theirs))
+    model.eval()  # dropout is then the identity: a program of its own, without draws
+    eager_model.eval()
+    for _ in range(3):
+        assert bits(compiled(x)) == bits(eager(x))
+    assert compiled.compiled
+    assert ".random(" not in compiled.source
+    assert tape_module.same_state(tape_module.state_of(rng), tape_module.state_of(eager_rng))
+
+
+def test_a_generator_put_in_dropouts_place_is_drawn_from() -> None:
+    rng, eager_rng = np.random.default_rng(2), np.random.default_rng(2)
+    step, model = dropout_step(rng)
+    eager, eager_model = dropout_step(eager_rng)
+    compiled = tl.compile(step)
+    x = Tensor(np.ones((2, 3)))
+    for _ in range(3):
+        compiled(x), eager(x)
+    model[1].rng = np.random.default_rng(9)  # the step records again, and draws from it
+    eager_model[1].rng = np.random.default_rng(9)
+    for _ in range(4):
+        assert bits(compiled(x)) == bits(eager(x))
+    assert compiled.compiled
+    assert all(bits(a) == bits(b) for a, b in zip(model.parameters(), eager_model.parameters()))
+
+
+def test_draws_the_program_cannot_repeat_are_refused_before_the_draw() -> None:
+    model = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    x = Tensor(np.ones((4, 3)))
+
+    def fresh(x: Tensor) -> Tensor:  # a new generator at each call
+        return nn.dropout(model(x), 0.5).sum()
+
+    with pytest.raises(UnsupportedError, match=r"nn\.dropout draws from a generator the step"):
+        tl.compile(fresh)(x)
+    rng = np.random.default_rng(1)
+
+    def also_drawn(x: Tensor) -> Tensor:  # the same generator, drawn from beside dropout
+        noise = Tensor(rng.normal(size=(4, 2)))
+        return nn.dropout(model(x) + noise, 0.5, rng=rng).sum()
+
+    state = rng.bit_generator.state
+    with pytest.raises(UnsupportedError, match=r"drew random numbers from rng.*other than"):
+        tl.compile(also_drawn)(x)
+    moved = rng.bit_generator.state
+    rng.bit_generator.state = state
+    rng.normal(size=(4, 2))
+    assert rng.bit_generator.state == moved  # refused before dropout drew
+
+    def drawn_after(x: Tensor) -> Tensor:  # caught at the end of the recording
+        loss = nn.dropout(model(x), 0.5, rng=rng).sum()
+        rng.random()
+        return loss
+
+    with pytest.raises(UnsupportedError, match=r"drew random numbers from rng.*other than"):
+        tl.compile(drawn_after)(x)
 
 
 def test_arguments_the_program_cannot_take_are_refused() -> None:

@@ -118,10 +118,13 @@ class Observer:
     with the Function node, its inputs (Tensors) or output gradient, and the result.
     ``enter_module`` and ``exit_module`` bracket each call of a layer, so that an
     observer can tell which layer ran which ops (``exit_module`` gets the call's result,
-    or None if it raised). ``draw`` is called just before a function draws random numbers
-    from a generator (dropout's mask), with the function's name and the generator; an
-    observer may raise there, before the draw. ``with observer:`` watches the ops of the
-    thread that enters it, for the block; one observer watches one block at a time.
+    or None if it raised). A function that draws random numbers from a generator
+    (dropout's mask) does it through ``draw`` (below): ``Observer.draw`` is called just
+    before the draw, with the function's name and the generator (an observer may raise
+    there, before the draw), and ``Observer.drawn`` just after, with the call made
+    (``method``, ``args``) and the values, and returns the values the function goes on
+    with. ``with observer:`` watches the ops of the thread that enters it, for the block;
+    one observer watches one block at a time.
     """
 
     _active = False  # True inside its with block
@@ -141,6 +144,9 @@ class Observer:
     def draw(self, what: str, rng: Any) -> None:
         pass
 
+    def drawn(self, what: str, rng: Any, method: str, args: tuple[Any, ...], values: Any) -> Any:
+        return values
+
     def __enter__(self) -> Any:
         if self._active:
             raise RuntimeError(
@@ -153,6 +159,19 @@ class Observer:
     def __exit__(self, *exc_info: object) -> None:
         _mode.observers = tuple(o for o in _mode.observers if o is not self)
         self._active = False
+
+
+def draw(what: str, rng: Any, method: str, *args: Any) -> Any:
+    """``getattr(rng, method)(*args)``: random numbers ``what`` (a function's name) draws
+    from a generator, shown to this thread's observers (see Observer: ``draw`` before,
+    ``drawn`` after, which may hand back a value of its own, such as a recording's)."""
+    observers = _mode.observers
+    for observer in observers:
+        observer.draw(what, rng)
+    values = getattr(rng, method)(*args)
+    for observer in observers:
+        values = observer.drawn(what, rng, method, args, values)
+    return values
 
 
 class _ThreadMode(threading.local):

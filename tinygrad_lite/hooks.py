@@ -9,7 +9,8 @@ Such code may also read the graph as docs/internals.md describes it (a Tensor's 
 Watching:
 
 - ``Observer``: sees every op of its thread, ``forward`` after each op's forward and
-  ``backward`` after each backward step, while it is active (``with observer:``);
+  ``backward`` after each backward step, while it is active (``with observer:``), and the
+  random numbers a function draws through ``draw(what, rng, method, *args)``;
 - ``tangents_of(t)``: in forward mode, ``t``'s tangent at each active dual level (the
   levels are observers too, and come first: an observer told of an op sees the tangent its
   output got).
@@ -37,7 +38,7 @@ from __future__ import annotations
 from tinygrad_lite.convert import KeptArray
 from tinygrad_lite.function import clock
 from tinygrad_lite.grad_mode import _QUIET as QUIET
-from tinygrad_lite.grad_mode import Observer, tangents_of
+from tinygrad_lite.grad_mode import Observer, draw, tangents_of
 from tinygrad_lite.grad_mode import _mode as thread_mode
 from tinygrad_lite.grad_mode import _reset_state as reset_numpy_state
 from tinygrad_lite.grad_mode import _set_state as set_numpy_state
@@ -47,6 +48,7 @@ __all__ = [
     "QUIET",
     "KeptArray",
     "Observer",
+    "draw",
     "from_array",
     "mark_changed",
     "reset_numpy_state",

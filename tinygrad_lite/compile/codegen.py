@@ -134,7 +134,7 @@ class _Writer:
             target = call.target
             if not call.creates or call.kind == "view":
                 continue
-            takes_out = call.kind != "function" or call.op in OUT_FUNCTIONS
+            takes_out = call.kind not in ("function", "draw") or call.op in OUT_FUNCTIONS
             if target in self.returned or not takes_out or _layout(target) is None:
                 self.fresh[target] = None
                 continue
@@ -240,10 +240,12 @@ class _Writer:
 
     def name_inputs(self, names: _Names, used: set[Var]) -> list[str]:
         """Name the program's parameters (inputs, then captured arrays it changes or that
-        are large) and the constants written into the module; returns those lines."""
+        are large, then the generators it draws from) and the constants written into the
+        module; returns those lines."""
         mutated = {c.target.root for c in self.live if not c.creates}
         constants: list[str] = []
         captured: list[Var] = []
+        generators: list[Var] = []
         for var in self.tape.vars:
             if var not in used:
                 continue
@@ -255,7 +257,10 @@ class _Writer:
                 captured.append(var)
             elif var.kind == "captured":
                 constants += _array(names.var(var, var.hint or "const"), var.array)
-        self.program.parameters += captured
+            elif var.kind == "generator":
+                names.var(var, var.hint or "rng")
+                generators.append(var)
+        self.program.parameters += captured + generators
         return constants
 
     def body(self, names: _Names) -> list[str]:
@@ -383,6 +388,8 @@ class _Writer:
             return f"{out}[{names.index(index)}] = {e(value)}"
         if call.kind == "copyto":
             return f"copyto({names.join(call.args, call.kwargs)})"
+        if call.kind == "draw":  # rng.random(shape): a fresh array, as the step draws it
+            return f"{out} = {e(call.args[0])}.{call.op}({names.join(call.args[1:], call.kwargs)})"
         if call.kind == "function":
             if call.op == "__getitem__":
                 return f"{out} = {e(call.args[0])}[{names.index(call.args[1])}]"

@@ -79,13 +79,33 @@ class Slot:
 
     def held(self) -> Any:
         """What the owner holds where the tensor was found (to see if it was replaced)."""
-        kind, key = self.key
-        if kind == "attr":
-            return getattr(self.owner, key, None)
-        try:
-            return self.owner[key]
-        except (IndexError, KeyError, TypeError):
-            return None
+        return _held(self.owner, self.key)
+
+
+class GeneratorSlot:
+    """A place where a numpy random generator lives (``model.1.rng``: Dropout's), found as
+    tensors are. A program that draws from it takes the generator itself, and the fast path
+    checks that the place still holds it (another generator there: recorded again)."""
+
+    def __init__(self, rng: Any, name: str, owner: Any, key: Any) -> None:
+        self.rng = rng
+        self.name = name
+        self.owner = owner  # None: held where nothing can replace it (a closure's cell)
+        self.key = key
+        self.var: Any = None  # the tape's Var for it, once a recorded draw used it
+
+    def held(self) -> Any:
+        return _held(self.owner, self.key)
+
+
+def _held(owner: Any, where: Any) -> Any:
+    kind, key = where
+    if kind == "attr":
+        return getattr(owner, key, None)
+    try:
+        return owner[key]
+    except (IndexError, KeyError, TypeError):
+        return None
 
 
 class _Recorded:
@@ -106,6 +126,7 @@ def build(
     env: dict[str, Any],
     structure: Any,
     settings: list[tuple[Any, str, Any, str]],
+    generators: list[GeneratorSlot],
 ) -> tuple[Callable[..., Any], Callable[..., Any], list[Slot]]:
     """The fast path for ``program`` (see the module docstring): ``fast(*args)``, which
     returns MISS when a guard fails, the same as a method that dispatches instead, and the
@@ -114,7 +135,8 @@ def build(
     ``after``: lines that set the step's effects besides the arrays (versions, ``.grad``),
     with the names they use in ``env``; ``structure``: what the step returned (see
     ``returns``); ``settings``: (object, attribute, value, name) the program took as
-    given (an optimizer's lr, a parameter's requires_grad), checked to be still so.
+    given (an optimizer's lr, a parameter's requires_grad), checked to be still so;
+    ``generators``: the places of the generators the program draws from.
 
     The slots it returns are those of tensors that are not arguments: the parameters (the
     dispatcher checks they are still their modules') and data found in objects.
@@ -144,6 +166,7 @@ def build(
             guards.append(f"{a} {'is not' if x is y else 'is'} {b}")
     body = [f"if {' or '.join(guards)}: return {{miss}}"]
     by_var = {slot.var: slot for slot in slots}
+    generator_at = {place.var: place for place in generators}
     state: list[Slot] = []
     arrays: list[str] = []
     described: list[Any] = []
@@ -153,6 +176,13 @@ def build(
     for n, var in enumerate(program.parameters):
         if var.kind == "captured":  # an optimizer's state, a large constant: by identity
             arrays.append(env_name(env, f"C{n}", var.source.view(np.ndarray)))
+            continue
+        if var.kind == "generator":  # by identity, still held where it was found
+            place = generator_at[var]
+            arrays.append(env_name(env, f"C{n}", place.rng))
+            if place.owner is not None:
+                held.append(_path(env, n, place))
+                expected.append(place.rng)
             continue
         slot = by_var[var]
         if slot.argument is not None:
@@ -225,7 +255,7 @@ def build(
     return env["fast"], env["method"], state
 
 
-def _path(env: dict[str, Any], n: int, slot: Slot) -> str:
+def _path(env: dict[str, Any], n: int, slot: Slot | GeneratorSlot) -> str:
     """Where a slot's tensor is found in its owner: ``O2.weight``, ``O2[0]``."""
     owner = env_name(env, f"O{n}", slot.owner)
     kind, key = slot.key

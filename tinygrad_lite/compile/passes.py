@@ -15,6 +15,9 @@ each is exact for every input, not just the recorded one:
 - a broadcast written out (``Expand``: an empty array, then ``out[...] = x``) read only by
   elementwise ufuncs is left to numpy's broadcasting: those read ``x`` itself;
 - calls whose results nothing uses (the gradient of a constant) are dead and go.
+
+A draw from a random generator (dropout's mask) is none of these: each changes the
+generator's state, so every one stays, in its place, even when nothing uses its values.
 """
 
 from __future__ import annotations
@@ -241,7 +244,7 @@ class Rewritten:
 
     def eliminate_dead_calls(self, outputs: list[Var]) -> None:
         """Keep the calls that make an output or what a kept call reads, and those that
-        change an input or a captured array (the step's effects)."""
+        change an input or a captured array or draw from a generator (the step's effects)."""
         needed: set[Var] = set()
 
         def need(var: Var | None) -> None:  # a Var, and the Vars it is a view of
@@ -256,7 +259,7 @@ class Rewritten:
                 continue
             call = self.calls[i]
             root = call.target.root
-            if call.creates and call.target not in needed:
+            if call.creates and call.target not in needed and call.kind != "draw":
                 self.dead.add(i)
                 continue
             if not call.creates and root not in needed and root.kind not in ("input", "captured"):

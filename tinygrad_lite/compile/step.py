@@ -38,13 +38,14 @@ fastpath.py runs it):
 Guards, checked at every call: an argument of another type, shape, dtype or
 requires_grad, or another value of a non-Tensor argument, records the step again for it
 (each signature of arguments keeps its own program); so does a changed optimizer setting
-(``momentum``, ``betas``; not ``lr``, which the program reads) or a parameter's
-``requires_grad``, and a tensor of data found in an object
+(``momentum``, ``betas``; not ``lr``, which the program reads), a parameter's
+``requires_grad`` or a module's ``training``, and a tensor of data found in an object
 (``trainer.inputs``) is read where it is at each call. A parameter whose array changed
 shape or dtype, or a parameter Tensor replaced by another in its module or list, is
 refused (``CompileError``; compile the step again: ``step.reset()``). A parameter changed
 in place between calls (``load_state_dict``, a version bump) is fine: the program reads
-the arrays at every call. Under ``tl.no_grad()``, inside a recording, or while an Observer
+the arrays at every call. Dropout's draws are calls of the program on the generator the
+step holds, in the step's order. Under ``tl.no_grad()``, inside a recording, or while an Observer
 (``tl.trace()``, ``tl.detect_anomaly()``) watches, the step runs eagerly instead.
 
 Not supported: Python that looks at values computed in the step (``if loss.item() > 1``,
@@ -68,8 +69,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.compile import codegen, fastpath
-from tinygrad_lite.compile.fastpath import MISS, Slot
-from tinygrad_lite.compile.tape import Tape, Var
+from tinygrad_lite.compile.fastpath import MISS, GeneratorSlot, Slot
+from tinygrad_lite.compile.tape import Tape, Var, same_state, set_state, state_of
 from tinygrad_lite.compile.traced import (
     CompileError,
     DataDependentError,
@@ -211,12 +212,13 @@ class _Entry:
         self.method: Callable[..., Any] | None = None  # the same, as the step's __call__
         self.state: list[Slot] = []  # slots of parameters the program reads
         self.settings: list[Setting] = []  # values the program took as constants
+        self.generators: list[GeneratorSlot] = []  # places of the generators it draws from
 
     def record(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run the step eagerly on traced arrays; compile it if the program repeats."""
         step = self.compiled.step
         tape = Tape()
-        slots, settings = _discover(step, self.arguments)
+        slots, settings, generators = _discover(step, self.arguments)
         # What the program takes as given: each parameter's requires_grad, the optimizers'
         # settings. If one changes, the step is recorded again (see check_state).
         requires_grad = [(s.tensor, "requires_grad", True, s.name) for s in slots if s.parameter]
@@ -225,12 +227,16 @@ class _Entry:
             slot.traced = tape.trace(slot.original, slot.name)
             slot.var = slot.traced.tape_var
             slot.holder.data = slot.traced
-        start = {slot.var: slot.original.copy() for slot in slots}
+        start: dict[Var, Any] = {slot.var: slot.original.copy() for slot in slots}
+        for place in generators:  # drawn from only by recorded draws: checked by the tape
+            tape.generators[id(place.rng)] = place
+            tape.expected[id(place.rng)] = state_of(place.rng)
         versions = [(s.tensor, s.tensor._version) for s in slots if not s.grad]
         try:
             with tape:
                 result = step(*args, **kwargs)
                 outputs = _Outputs(tape, slots, result)  # (while the tape knows its arrays)
+            tape.check_draws()
         finally:
             for slot in slots:  # the original arrays, which hold every in-place change
                 if slot.holder.data is slot.traced:
@@ -239,6 +245,9 @@ class _Entry:
                 if grad is not None and isinstance(grad.data, Traced):  # (made in the step)
                     grad.data = grad.data.view(np.ndarray)
         outputs.finish()
+        start.update(tape.starts)  # each generator drawn from: its state before the draws
+        for place in generators:
+            place.var = tape.generator_vars.get(id(place.rng))
         self.recordings += 1
         title = getattr(step, "__name__", "step")
         program = codegen.generate(tape, outputs.returned, outputs.kept, title)
@@ -270,7 +279,9 @@ class _Entry:
                 env,
                 outputs.structure,
                 self.settings,
+                [place for place in generators if place.var is not None],
             )
+            self.generators = [p for p in generators if p.var is not None]
             self.compiled._use(self)
             for slot in self.state:  # what the guards need, not the recording's arrays
                 slot.forget_recording()
@@ -308,16 +319,31 @@ class _Entry:
         return lines, env
 
     def check(
-        self, program: codegen.Program, namespace: dict[str, Any], start: dict[Var, np.ndarray]
+        self, program: codegen.Program, namespace: dict[str, Any], start: dict[Var, Any]
     ) -> None:
         """Run the program once on copies of the recording's starting arrays and compare
-        everything it makes and changes with what the eager step made, bit for bit."""
+        everything it makes and changes with what the eager step made, bit for bit.
+
+        A generator it draws from is put back in the state it had before the recording
+        drew, so that the program draws the same numbers, and then in the state the
+        recording left it in: the check consumes no draws of the training."""
         arrays = [
-            (start[v] if v.kind == "input" else v.snapshot).copy()  # type: ignore[union-attr]
+            v.source
+            if v.kind == "generator"
+            else (start[v] if v.kind == "input" else v.snapshot).copy()  # type: ignore[union-attr]
             for v in program.parameters
         ]
-        with np.errstate(all="ignore"):
-            result = namespace[program.function](*arrays)
+        generators = [v for v in program.parameters if v.kind == "generator"]
+        after = [state_of(v.source) for v in generators]
+        for var in generators:
+            set_state(var.source, start[var])
+        try:
+            with np.errstate(all="ignore"):
+                result = namespace[program.function](*arrays)
+            same = all(same_state(state_of(v.source), s) for v, s in zip(generators, after))
+        finally:
+            for var, state in zip(generators, after):
+                set_state(var.source, state)
         returned = result if len(program.returned) > 1 else (result,)
         pairs = list(zip(returned, [v.array for v in program.returned]))
         for var, where in program.kept.items():
@@ -328,7 +354,7 @@ class _Entry:
                 pairs.append((array, var.source))
         for mine, eager in pairs:
             a, b = np.asarray(mine), np.asarray(eager)
-            if a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
+            if not same or a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
                 raise AssertionError(
                     f"compile: the program written for {self.compiled.__name__} does not "
                     f"reproduce the eager step (an array of shape {b.shape} differs); this is "
@@ -342,6 +368,9 @@ class _Entry:
         for owner, attr, value, _ in self.settings:
             now = getattr(owner, attr, None)
             if type(now) is not type(value) or now != value:
+                return False
+        for place in self.generators:  # another generator put in its place
+            if place.owner is not None and place.held() is not place.rng:
                 return False
         for slot in self.state:
             var = slot.recorded
@@ -439,12 +468,15 @@ def _plain_tensors(value: Any) -> None:
 
 def _discover(
     step: Callable[..., Any], arguments: list[tuple[str, Any]]
-) -> tuple[list[Slot], list[Setting]]:
+) -> tuple[list[Slot], list[Setting], list[GeneratorSlot]]:
     """Every Tensor the step can reach, named by the path to it: its arguments first, then
     the modules, tensors and objects in ``self``, its closure and the globals it names
     (and those of the functions it names), then the optimizers, whose parameters are
-    usually a module's and so get the module's names."""
+    usually a module's and so get the module's names; and every numpy random generator
+    on the way (a Dropout's)."""
     found: list[Slot] = []
+    generators: list[GeneratorSlot] = []
+    modes: list[Setting] = []  # each module's training flag (Dropout reads it)
     seen: set[int] = set()
     optimizers: list[tuple[Any, str]] = []
     budget = [_WALK_LIMIT]
@@ -461,6 +493,10 @@ def _discover(
             if value.grad is not None and type(value.grad.data) is np.ndarray:
                 found.append(Slot(value, True, f"{name}.grad", None, None))
             return
+        if isinstance(value, (np.random.Generator, np.random.RandomState)):
+            seen.add(id(value))
+            generators.append(GeneratorSlot(value, _identifier(name), owner, key))
+            return
         if value is None or isinstance(
             value,
             (str, bytes, int, float, complex, np.ndarray, np.generic, type, types.ModuleType),
@@ -474,6 +510,7 @@ def _discover(
         seen.add(id(value))
         budget[0] -= 1
         if isinstance(value, Module):
+            modes.append((value, "training", value.training, f"{_identifier(name)}.training"))
             for attr, v in value._attributes():
                 visit(v, f"{name}.{attr}", value, ("attr", attr), depth + 1)
         elif isinstance(value, (list, tuple)):
@@ -505,7 +542,7 @@ def _discover(
     for name, value in arguments:
         visit(value, name)
     visit(step, getattr(step, "__name__", "step"))
-    settings: list[Setting] = []
+    settings: list[Setting] = modes
     for optimizer, name in optimizers:
         seen.add(id(optimizer))
         for attr, v in vars(optimizer).items():
@@ -514,7 +551,7 @@ def _discover(
             visit(v, f"{name}.{attr}", optimizer, ("attr", attr), 1)
     for slot in found:
         slot.name = _identifier(slot.name)
-    return found, settings
+    return found, settings, generators
 
 
 Setting = tuple[Any, str, Any, str]  # (object, attribute, its value, a name for messages)
@@ -613,9 +650,9 @@ def _fingerprint(program: codegen.Program) -> tuple[Any, ...]:
     momentum buffer; the same values for large constants)."""
     bound: list[tuple[str, Any]] = []
     for var in program.parameters:
-        if var.kind != "captured":
+        if var.kind not in ("captured", "generator"):
             continue
-        if var in program.written:
+        if var in program.written or var.kind == "generator":
             bound.append(("object", id(var.source)))
         else:
             values = np.ascontiguousarray(var.snapshot).tobytes()

@@ -12,10 +12,13 @@ What the tape holds:
   parameter's ``.data``, an argument's); ``captured``: an array the step read that the
   compiler did not put there (a constant made inside the step, an optimizer's momentum
   buffer), referred to by identity; ``result``: made by a recorded call; ``view``: a view
-  of another Var (``x.mT``, ``x.reshape(shape)``).
+  of another Var (``x.mT``, ``x.reshape(shape)``); ``generator``: a numpy random generator
+  a function drew from (dropout's), which the program takes and draws from in turn.
 - ``Call``: one recorded numpy call: what was called, on which operands (Vars, Python
   values, ``Scalar`` constants), and which Var it wrote (a new one, or an existing one in
-  place, as ``out=`` and ``x[i] = v`` do), with the op it came from, for the comments.
+  place, as ``out=`` and ``x[i] = v`` do), with the op it came from, for the comments. A
+  draw (``rng.random(shape)``, through ``hooks.draw``) is a call too: the program makes it
+  on the same generator, with the same arguments, in the same order.
 
 The tape is also an Observer of the ops (grad_mode.py): their hooks name the values for the
 program (an op's output ``sigmoid1``, the gradient ``d_sigmoid1``).
@@ -45,7 +48,7 @@ from tinygrad_lite.compile.traced import (
     where,
 )
 from tinygrad_lite.function import Function
-from tinygrad_lite.hooks import Observer
+from tinygrad_lite.hooks import Observer, draw
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tensor import Tensor
@@ -60,6 +63,7 @@ PRINT_FUNCTIONS = ("array2string", "array_repr", "array_str")
 ALLOCATIONS = {"empty_like": None, "zeros_like": 0, "ones_like": 1}  # -> fill value
 PACKAGE = __name__.partition(".")[0]  # frames of the package are not the user's
 TAPE, TRACED = globals(), vars(traced)  # frames of the recording itself: skipped
+DRAW = draw.__code__  # the hook a function draws through: skipped too
 
 
 class Scalar:
@@ -128,7 +132,8 @@ class Call:
     ``kind`` and ``op``: "ufunc" (op: (ufunc, method)), "method" (op: the method's name),
     "view" (op: the method's name), "function" (op: a numpy function, or the name of a
     method that copied), "alloc" (op: the fill value, None for np.empty_like), "copy" (op:
-    None, or the dtype of an astype), "setitem", "copyto".
+    None, or the dtype of an astype), "setitem", "copyto", "draw" (op: the generator's
+    method; its first operand is the generator's Var).
     """
 
     __slots__ = ("kind", "op", "args", "kwargs", "target", "creates", "label", "phase", "group")
@@ -161,6 +166,14 @@ class Tape(Observer):
         self.outputs: dict[Any, Var] = {}  # Function node (kept: its id is never reused) -> Var
         self.leaves: dict[int, Any] = {}  # every leaf Tensor requiring grad an op used
         self.memory: dict[tuple[Any, ...], Var] = {}  # where each Var's array lies -> Var
+        # The generators the step can reach (id -> where it was found, set by the recorder),
+        # the state each should be in now (its start, then after each recorded draw), the
+        # Var of each drawn from, and the state it started in.
+        self.generators: dict[int, Any] = {}
+        self.expected: dict[int, Any] = {}
+        self.generator_vars: dict[int, Var] = {}
+        self.starts: dict[Var, Any] = {}
+        self.drawers: dict[int, str] = {}  # id -> the function that drew from it
         self._keep: list[Any] = []
         self._previous: Any = None
         self._group = 0
@@ -395,12 +408,46 @@ class Tape(Observer):
             self.outputs[fn] = var
 
     def draw(self, what: str, rng: Any) -> None:
-        raise UnsupportedError(
-            f"compile: {what} in training mode draws a new random mask from its generator at "
-            f"every call{where()}; a compiled step replays one numpy program on arrays, and a "
-            f"draw is a call on the generator, which the program does not record. Compile the "
-            f"step with the model in eval() mode (dropout is then the identity), or leave a "
-            f"step with dropout uncompiled (docs/design.md)"
+        """Before a draw: the generator must be one the program can find at every call,
+        and drawn from only by recorded draws so far."""
+        place = self.generators.get(id(rng))
+        if place is None:
+            raise UnsupportedError(
+                f"compile: {what} draws from a generator the step does not hold{where()} "
+                f"(rng=None makes a new one at each call); the program draws from the same "
+                f"generator as the step, found where the step finds it: give {what} one kept "
+                f"in the model, the step's closure or a global (nn.Dropout(p, rng=rng))"
+            )
+        if not same_state(state_of(rng), self.expected[id(rng)]):
+            raise self.undrawn(what, place)
+
+    def drawn(self, what: str, rng: Any, method: str, args: tuple[Any, ...], values: Any) -> Any:
+        """After a draw: recorded as a call on the generator's Var; the values, Traced."""
+        var = self.generator_vars.get(id(rng))
+        if var is None:
+            var = Var("generator", np.empty(0), self)
+            var.source, var.hint, var.strong = rng, self.generators[id(rng)].name, True
+            self.vars.append(var)
+            self.generator_vars[id(rng)] = var
+            self.starts[var] = self.expected[id(rng)]
+            self.drawers[id(rng)] = what
+            self._keep.append(rng)
+        result = self._result("draw", method, (var, *args), {}, values)
+        self.expected[id(rng)] = state_of(rng)
+        return result
+
+    def check_draws(self) -> None:
+        """After the run: each generator drawn from is where its recorded draws left it."""
+        for key, var in self.generator_vars.items():
+            if not same_state(state_of(var.source), self.expected[key]):
+                raise self.undrawn(self.drawers[key], self.generators[key])
+
+    def undrawn(self, what: str, place: Any) -> UnsupportedError:
+        return UnsupportedError(
+            f"compile: the step drew random numbers from {place.name}, a generator {what} "
+            f"draws from, other than through {what} (such as rng.normal(...) in the "
+            f"step){where()}; the program repeats only the draws of {what}: give it a "
+            f"generator of its own"
         )
 
     def backward(self, fn: Any, grad: Any, input_grads: tuple[Any, ...]) -> None:
@@ -410,6 +457,34 @@ class Tape(Observer):
         for x, dx in zip(fn.inputs, input_grads):
             if self.owns(dx) and dx.tape_var.grad_of is None and self.owns(x.data):
                 dx.tape_var.grad_of = x.data.tape_var
+
+
+def state_of(rng: Any) -> Any:
+    """The state of a numpy Generator (its bit generator's) or RandomState, as a dict."""
+    if isinstance(rng, np.random.RandomState):
+        return rng.get_state(legacy=False)
+    return rng.bit_generator.state
+
+
+def set_state(rng: Any, state: Any) -> None:
+    """Put a generator back in a state ``state_of`` gave."""
+    if isinstance(rng, np.random.RandomState):
+        rng.set_state(state)
+    else:
+        rng.bit_generator.state = state
+
+
+def same_state(a: Any, b: Any) -> bool:
+    """Whether two generator states are equal (they may hold arrays: MT19937's key)."""
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same_state, a, b))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b))
+    return type(a) is type(b) and bool(a == b)
 
 
 def _where_in_memory(array: np.ndarray) -> tuple[Any, ...]:
@@ -469,7 +544,12 @@ def _label() -> tuple[str, str, tuple[Any, ...], str]:
     user = ""
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("numpy") or frame.f_globals is TRACED or frame.f_globals is TAPE:
+        if (
+            module.startswith("numpy")
+            or frame.f_globals is TRACED
+            or frame.f_globals is TAPE
+            or frame.f_code is DRAW
+        ):
             frame = frame.f_back
             continue
         if not module.startswith(PACKAGE):

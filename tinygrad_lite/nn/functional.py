@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.grad_mode import fp_quiet
-from tinygrad_lite.hooks import thread_mode
+from tinygrad_lite.hooks import draw
 from tinygrad_lite.nn.init import check_rng
 from tinygrad_lite.ops import Affine, Im2col, Matmul, MaxPool
 from tinygrad_lite.ops.conv import out_size
@@ -152,9 +152,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: Any = None) -
     if not training or p == 0:
         return x
     rng = np.random.default_rng() if rng is None else check_rng("dropout", rng)
-    for observer in thread_mode.observers:  # (one may refuse a step that draws: tl.compile)
-        observer.draw("nn.dropout", rng)
-    keep = (rng.random(x.shape) >= p).astype(x.dtype)
+    # (Through the hook, which shows the draw to the observers: tl.compile records it.)
+    uniform = draw("nn.dropout", rng, "random", x.shape)
+    keep = (uniform >= p).astype(x.dtype)
     scale = keep / (1 - p) if p < 1 else keep  # p = 1: nothing is kept, keep is all 0
     return x * scale
 
