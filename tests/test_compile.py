@@ -581,6 +581,39 @@ def test_dropout_in_training_mode_draws_as_the_eager_step_draws(
     assert tape_module.same_state(tape_module.state_of(rng), tape_module.state_of(eager_rng))
 
 
+def test_draws_are_neither_merged_nor_dropped() -> None:
+    # The same draw twice, and a draw whose values nothing uses: three calls in the program,
+    # since each moves the generator.
+    def setup() -> tuple[Callable[[Tensor], Tensor], Tensor, np.random.Generator]:
+        rng = np.random.default_rng(3)
+        w = Tensor(np.linspace(-1, 1, 16).reshape(4, 4), requires_grad=True)
+        optimizer = optim.SGD([w], lr=0.1)
+
+        def step(x: Tensor) -> Tensor:
+            optimizer.zero_grad()
+            h = x @ w
+            a = nn.dropout(h, 0.5, rng=rng)
+            b = nn.dropout(h, 0.5, rng=rng)
+            nn.dropout(h, 0.3, rng=rng)
+            loss = (a * b).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, w, rng
+
+    step, w, rng = setup()
+    eager, eager_w, eager_rng = setup()
+    compiled = tl.compile(step)
+    x = Tensor(np.ones((2, 4)))
+    for _ in range(5):
+        assert bits(compiled(x)) == bits(eager(x))
+        assert bits(w) == bits(eager_w)
+    assert compiled.compiled
+    assert compiled.source.count("rng.random((2, 4))") == 3
+    assert rng.bit_generator.state == eager_rng.bit_generator.state
+
+
 def test_a_generator_put_in_dropouts_place_is_drawn_from() -> None:
     rng, eager_rng = np.random.default_rng(2), np.random.default_rng(2)
     step, model = dropout_step(rng)
