@@ -344,6 +344,12 @@ class _Entry:
         finally:
             for var, state in zip(generators, after):
                 set_state(var.source, state)
+        if not same:
+            raise AssertionError(
+                f"compile: the program written for {self.compiled.__name__} does not draw from "
+                f"its generators as the eager step did; this is a bug in tinygrad_lite.compile. "
+                f"The program:\n{program.source}"
+            )
         returned = result if len(program.returned) > 1 else (result,)
         pairs = list(zip(returned, [v.array for v in program.returned]))
         for var, where in program.kept.items():
@@ -354,7 +360,7 @@ class _Entry:
                 pairs.append((array, var.source))
         for mine, eager in pairs:
             a, b = np.asarray(mine), np.asarray(eager)
-            if not same or a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
+            if a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
                 raise AssertionError(
                     f"compile: the program written for {self.compiled.__name__} does not "
                     f"reproduce the eager step (an array of shape {b.shape} differs); this is "
