@@ -139,28 +139,15 @@ def manual_steps(
     in place; yields the number of each step after its update, so that a comparison can
     look at the weights between steps."""
     split = digits.load_split()
-    x_train, y_train = split.x_train, split.y_train
     weights = [state[name] for name in ("0.weight", "0.bias", "2.weight", "2.bias")]
-    velocities: list[np.ndarray | None] = [None] * len(weights)
-    rng = np.random.default_rng(seed)
-    step = 0
-    for _ in range(epochs):
-        order = rng.permutation(len(x_train))  # as tl.data.batches draws it
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            x, labels = x_train[rows], y_train[rows]
-            z0, h, logits = fp(x, *weights)
-            gradients = bp(x, labels, z0, h, logits, weights[2])
-            for i, (w, g) in enumerate(zip(weights, gradients)):
-                v = velocities[i]
-                if v is None:  # momentum's velocity starts as the first gradient
-                    v = velocities[i] = g.copy()
-                else:
-                    v *= momentum
-                    v += g
-                w -= lr * v
-            step += 1
-            yield step
+
+    def gradients(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
+        z0, h, logits = fp(x, *weights)
+        return bp(x, labels, z0, h, logits, weights[2])
+
+    return minibatch.manual_sgd(
+        gradients, weights, split.x_train, split.y_train, epochs, lr, momentum, batch_size, seed
+    )
 
 
 def manual_train(

@@ -9,7 +9,7 @@ rows in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,3 +113,39 @@ def lockstep(
 
     train(model, epochs, seed=seed, on_step=check)
     return steps, differing
+
+
+def manual_sgd(
+    gradients: Callable[[np.ndarray, np.ndarray], Sequence[np.ndarray]],
+    weights: list[np.ndarray],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    batch_size: int,
+    seed: int,
+) -> Iterator[int]:
+    """Mini-batch SGD with momentum by hand, as ``optim.SGD`` and ``tl.data.batches`` do it:
+    each epoch a permutation of the rows from ``np.random.default_rng(seed)``, cut into
+    batches; ``gradients(x, labels)`` gives one gradient per array of ``weights`` (the
+    twin's own backward), and each weight is updated in place (``v = momentum * v + g``,
+    the first ``v`` being the first gradient; ``w -= lr * v``). Yields the number of each
+    step after its update, so that a comparison can look at the weights between steps."""
+    velocities: list[np.ndarray | None] = [None] * len(weights)
+    rng = np.random.default_rng(seed)
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))  # as tl.data.batches draws it
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            for i, (w, g) in enumerate(zip(weights, gradients(x_train[rows], y_train[rows]))):
+                v = velocities[i]
+                if v is None:  # momentum's velocity starts as the first gradient
+                    v = velocities[i] = g.copy()
+                else:
+                    v *= momentum
+                    v += g
+                w -= lr * v
+            step += 1
+            yield step
