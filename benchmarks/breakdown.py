@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import process
 from benchmarks.real import REAL_WORKLOADS
 from benchmarks.workloads import X2, FrameworkXor, HandXor, Y, seed_weights
 from tinygrad_lite import nn
@@ -170,6 +171,7 @@ def _ms(seconds_us: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    process.keep_freed_memory()  # as python -m benchmarks does (see process.py)
     args = sys.argv[1:] if argv is None else argv
     smoke = "--smoke" in args
     named = [a for a in args if a != "--smoke"]

@@ -4,11 +4,12 @@ compiled (``tl.compile``), and PyTorch if present.
 The hand-written step and tinygrad_lite's take turns in one process (A B A B ...): each
 turn is one block of training steps. A block is timed in CPU time of the process
 (``time.process_time``): on a machine shared with other work, the time spent waiting for a
-core is noise, not cost, and with one BLAS thread (``__main__`` sets it) CPU time is the
+core is noise, not cost, and with one BLAS thread (``process.py`` sets it) CPU time is the
 time the step computes; ``--clock wall`` times with ``time.perf_counter`` instead. The table
 shows the median time per step of each, and the ratio is the median over the rounds of
 (tinygrad_lite's block / the hand-written block of the same round): a change in the
-machine's load during the run then reaches both sides of a ratio alike.
+machine's load during the run then reaches both sides of a ratio alike. Freed memory
+stays in the process (``process.py``), so that no side's time depends on page faults.
 
 PyTorch, when installed, is timed the same way against the same hand-written step, in a
 process of its own: importing it would add its objects to every garbage collection of
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.torch_only:  # the child process of the PyTorch column: results as JSON
         import torch
 
-        torch.set_num_threads(1)  # as numpy's BLAS (see __main__)
+        torch.set_num_threads(1)  # as numpy's BLAS (see process.py)
         results = {w.name: run_workload(w, "torch", rounds, clock, args.smoke) for w in workloads}
         print(json.dumps({"version": torch.__version__.split("+")[0], "results": results}))
         return 0

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_lite import Tensor, no_grad
+from tinygrad_lite import Tensor, no_grad, where
 
 RNG = np.random.default_rng(0)
 
@@ -97,6 +97,38 @@ def test_relu_and_abs_have_zero_gradient_at_the_kink() -> None:
 def test_relu_keeps_nan_and_gives_no_negative_zero() -> None:
     out = Tensor([-2.0, np.nan, 3.0]).relu().data
     assert np.isnan(out[1]) and out[0] == 0.0 and not np.signbit(out[0]) and out[2] == 3.0
+
+
+EDGES = [0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-40, -1e-40]
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.float32, np.float64]),
+        hnp.array_shapes(min_dims=0, max_side=5),
+        elements=st.sampled_from(EDGES) | st.floats(-3.0, 3.0, width=32),
+    ),
+    st.data(),
+)
+def test_relu_and_its_selections_are_np_where_bit_for_bit(x: np.ndarray, data: Any) -> None:
+    # relu and the selections of its rules (Masked) AND the bits of a value with a mask
+    # instead of branching per element (ops.elementwise.selected): every bit must be
+    # np.where's, the sign of a zero and the payload of a nan included.
+    keep = data.draw(hnp.arrays(np.bool_, x.shape))
+    t = Tensor(x, requires_grad=True)
+    out = t.relu()
+    assert out.data.dtype == x.dtype
+    assert out.data.tobytes() == np.where(x < 0, 0, x).astype(x.dtype).tobytes()
+    grad = data.draw(hnp.arrays(x.dtype, x.shape, elements=st.sampled_from(EDGES)))
+    out.backward(gradient=grad)
+    assert t.grad is not None
+    assert t.grad.data.tobytes() == np.where(out.data != 0, grad, 0).astype(x.dtype).tobytes()
+    # where's gradient to each operand is the same selection, with the condition's mask
+    a, b = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+    where(keep, a, b).backward(gradient=grad)
+    assert a.grad is not None and b.grad is not None
+    assert a.grad.data.tobytes() == np.where(keep, grad, 0).astype(x.dtype).tobytes()
+    assert b.grad.data.tobytes() == np.where(keep, 0, grad).astype(x.dtype).tobytes()
 
 
 # -------------------------------------------------------------------------- binary ops

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lite.convert import check_rng
+from tinygrad_lite.convert import check_rng, to_array
 from tinygrad_lite.shapes import short_repr
 from tinygrad_lite.tensor import Tensor
 
@@ -104,7 +104,7 @@ class Batches:
         start, stop = self.bounds[self.position]
         self.position += 1
         rows = self.order[start:stop]
-        return tuple(Tensor(table[rows]) for table in self.tables)
+        return tuple(Tensor._from_op(table[rows]) for table in self.tables)
 
 
 def _table(i: int, array: Any) -> np.ndarray:
@@ -133,4 +133,9 @@ def _table(i: int, array: Any) -> np.ndarray:
             f"batches: array {i} is a single number; accepted: arrays with one row per "
             f"sample along axis 0"
         )
+    # In a Tensor's dtype once, here, rather than batch by batch (labels: ints become
+    # float64): each batch's rows are then a fresh copy (indexing with an array copies) that
+    # its Tensor can hold as it is.
+    if table.dtype not in (np.float32, np.float64):
+        table = to_array(table, None)
     return table

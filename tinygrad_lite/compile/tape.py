@@ -54,7 +54,17 @@ from tinygrad_lite.optim import Optimizer
 from tinygrad_lite.tensor import Tensor
 
 # ndarray methods that return a view of their array (or a copy when they cannot).
-VIEW_METHODS = ("reshape", "transpose", "swapaxes", "squeeze", "ravel", "mT", "T", "__getitem__")
+VIEW_METHODS = (
+    "reshape",
+    "transpose",
+    "swapaxes",
+    "squeeze",
+    "ravel",
+    "mT",
+    "T",
+    "__getitem__",
+    "view",
+)
 # numpy functions that only look at shapes and dtypes: answered, nothing recorded.
 SHAPE_FUNCTIONS = ("shape", "ndim", "size", "result_type", "broadcast_shapes", "can_cast")
 # numpy functions that print: answered from the values, nothing recorded (the printing

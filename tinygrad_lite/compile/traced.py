@@ -149,6 +149,16 @@ class Traced(KeptArray):
     def astype(self, *args: Any, **kwargs: Any) -> Any:
         return _method(self, "astype", args, kwargs)
 
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        # view(np.ndarray) and view(Traced) change the class, not the values: the way this
+        # module reaches the plain array. view(dtype), the same bits read as another dtype,
+        # is a call of the step.
+        if "type" in kwargs or (
+            args and isinstance(args[0], type) and issubclass(args[0], np.ndarray)
+        ):
+            return super().view(*args, **kwargs)
+        return _method(self, "view", args, kwargs)
+
     # Reading values into Python: refused while recording.
 
     def item(self, *args: Any) -> Any:

@@ -265,6 +265,19 @@ class Tanh(Function):
         return x_t * (1 - out * out)
 
 
+def selected(keep: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.where(keep, x, 0)``, bit for bit, without a branch per element.
+
+    np.where tests each element and jumps; on a mask that changes from call to call, as
+    relu's does from batch to batch, the processor guesses about half of those jumps wrong,
+    and the guesses cost more than the arithmetic. Here the mask becomes integers as wide
+    as x's elements, all ones where kept and all zeros elsewhere (-1 and 0), and x's bits
+    are ANDed with them: x's own bits where kept (nan, inf and -0.0 included), +0.0 elsewhere.
+    """
+    bits = np.dtype(f"i{x.dtype.itemsize}")
+    return np.bitwise_and(x.view(bits), np.negative(keep, dtype=bits)).view(x.dtype)
+
+
 class Relu(Function):
     """out = max(x, 0)    dx = grad where out != 0, else 0
     out_t = x_t where out != 0, else 0
@@ -278,7 +291,7 @@ class Relu(Function):
     __slots__ = ("mask",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = np.where(x < 0, 0, x)
+        out = selected(~(x < 0), x)
         self.mask = out != 0
         return out
 
@@ -301,7 +314,7 @@ class Masked(Function):
 
     def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self.mask = mask
-        return np.where(mask, x, 0)
+        return selected(mask, x)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Masked, grad, mask=self.mask)
