@@ -82,8 +82,11 @@ def test_batches_copy_and_keep_dtypes_as_a_tensor_does() -> None:
     assert X32.max() == 1  # the batch is a copy
     (only,) = next(data.batches([[1, 2], [3, 4]], batch_size=1, shuffle=False))
     assert only.tolist() == [[1.0, 2.0]]
-    (t,) = next(data.batches(Tensor([5.0, 6.0]), batch_size=2, shuffle=False))
+    source = Tensor([5.0, 6.0])
+    (t,) = next(data.batches(source, batch_size=2, shuffle=False))
     assert t.tolist() == [5.0, 6.0]
+    t.data[:] = 0.0
+    assert source.tolist() == [5.0, 6.0]  # a float64 table is not converted, still copied
 
 
 def test_tl_data_is_the_module() -> None:

@@ -210,7 +210,7 @@ def _cross_entropy_probabilities(draw: Any) -> Case:
 def _masked(draw: Any) -> Case:
     shape = draw(testing.shapes(max_side=3))
     x = draw(testing.tensors(shape))
-    mask = draw(testing.arrays(shape)) > 0
+    mask = draw(testing.arrays(shape)) > 0  # True: masked out, 0
 
     def f(x: Tensor) -> Tensor:
         return ops.Masked.apply(x, mask=mask)

@@ -112,7 +112,7 @@ EDGES = [0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-40, -1
 )
 def test_relu_and_its_selections_are_np_where_bit_for_bit(x: np.ndarray, data: Any) -> None:
     # relu and the selections of its rules (Masked) AND the bits of a value with a mask
-    # instead of branching per element (ops.elementwise.selected): every bit must be
+    # instead of branching per element (ops.elementwise.zero_where): every bit must be
     # np.where's, the sign of a zero and the payload of a nan included.
     keep = data.draw(hnp.arrays(np.bool_, x.shape))
     t = Tensor(x, requires_grad=True)

@@ -104,7 +104,8 @@ class Batches:
         start, stop = self.bounds[self.position]
         self.position += 1
         rows = self.order[start:stop]
-        return tuple(Tensor._from_op(table[rows]) for table in self.tables)
+        # table.take(rows, axis=0) is table[rows], in about half the time for a 2-d table
+        return tuple([Tensor._from_op(table.take(rows, axis=0)) for table in self.tables])
 
 
 def _table(i: int, array: Any) -> np.ndarray:
@@ -134,8 +135,8 @@ def _table(i: int, array: Any) -> np.ndarray:
             f"sample along axis 0"
         )
     # In a Tensor's dtype once, here, rather than batch by batch (labels: ints become
-    # float64): each batch's rows are then a fresh copy (indexing with an array copies) that
-    # its Tensor can hold as it is.
+    # float64): each batch's rows are then a fresh copy (``take`` copies) that its Tensor
+    # can hold as it is.
     if table.dtype not in (np.float32, np.float64):
         table = to_array(table, None)
     return table

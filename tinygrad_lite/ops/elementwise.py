@@ -265,22 +265,23 @@ class Tanh(Function):
         return x_t * (1 - out * out)
 
 
-def selected(keep: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.where(keep, x, 0)``, bit for bit, without a branch per element.
+def zero_where(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.where(mask, 0, x)``, bit for bit, without a branch per element.
 
     np.where tests each element and jumps; on a mask that changes from call to call, as
     relu's does from batch to batch, the processor guesses about half of those jumps wrong,
     and the guesses cost more than the arithmetic. Here the mask becomes integers as wide
-    as x's elements, all ones where kept and all zeros elsewhere (-1 and 0), and x's bits
-    are ANDed with them: x's own bits where kept (nan, inf and -0.0 included), +0.0 elsewhere.
+    as x's elements, mask - 1: all zeros where it is True, all ones (-1) where it is False,
+    and x's bits are ANDed with them: +0.0 where masked, x's own bits elsewhere (nan, inf
+    and -0.0 included).
     """
     bits = np.dtype(f"i{x.dtype.itemsize}")
-    return np.bitwise_and(x.view(bits), np.negative(keep, dtype=bits)).view(x.dtype)
+    return np.bitwise_and(x.view(bits), np.subtract(mask, 1, dtype=bits)).view(x.dtype)
 
 
 class Relu(Function):
-    """out = max(x, 0)    dx = grad where out != 0, else 0
-    out_t = x_t where out != 0, else 0
+    """out = max(x, 0)    dx = 0 where out == 0, else grad
+    out_t = 0 where out == 0, else x_t
     """
 
     # PyTorch's values and rule. x < 0 decides, so relu(-0.0) = -0.0 and relu(nan) = nan
@@ -291,8 +292,8 @@ class Relu(Function):
     __slots__ = ("mask",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = selected(~(x < 0), x)
-        self.mask = out != 0
+        out = zero_where(x < 0, x)
+        self.mask = out == 0
         return out
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
@@ -304,17 +305,18 @@ class Relu(Function):
 
 
 class Masked(Function):
-    """out = x where mask, else 0    dx = grad where mask, else 0
-    out_t = x_t where mask, else 0
+    """out = 0 where mask, else x    dx = 0 where mask, else grad
+    out_t = 0 where mask, else x_t
     """
 
-    # relu's rule: a selection with a constant mask, differentiable again. Unlike x * mask,
-    # an inf or nan where the mask is False gives 0.
+    # relu's rule: a selection with a constant mask, differentiable again. The mask is True
+    # where an element is masked out, as in numpy.ma. Unlike x * ~mask, an inf or nan where
+    # the mask is True gives 0.
     __slots__ = ("mask",)
 
     def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self.mask = mask
-        return selected(mask, x)
+        return zero_where(mask, x)
 
     def backward(self, grad: Any, x: Any, out: Any) -> Any:
         return apply_to(Masked, grad, mask=self.mask)
@@ -366,15 +368,15 @@ class Where(Function):
         # Selected, not multiplied by the condition: an inf or nan gradient where the
         # element did not come from x (or y) gives it 0, as in PyTorch (see Masked).
         x_needs, y_needs = self.needs_input_grad
-        dx = apply_to(Masked, grad, mask=self.cond) if x_needs else None
-        dy = apply_to(Masked, grad, mask=~self.cond) if y_needs else None
+        dx = apply_to(Masked, grad, mask=~self.cond) if x_needs else None
+        dy = apply_to(Masked, grad, mask=self.cond) if y_needs else None
         return dx, dy
 
     def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
         x_t, y_t = tangents
         return summed(
-            None if x_t is None else apply_to(Masked, x_t, mask=self.cond),
-            None if y_t is None else apply_to(Masked, y_t, mask=~self.cond),
+            None if x_t is None else apply_to(Masked, x_t, mask=~self.cond),
+            None if y_t is None else apply_to(Masked, y_t, mask=self.cond),
         )
 
 
@@ -402,15 +404,15 @@ class Maximum(Function):
     def backward(self, grad: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
         # grad * share where the share is not 0, and 0 (not inf * 0) where it is, as
         # PyTorch's rule selects (see Masked)
-        dx = apply_to(Masked, grad * self.x_share, mask=self.x_share != 0)
-        dy = apply_to(Masked, grad * self.y_share, mask=self.y_share != 0)
+        dx = apply_to(Masked, grad * self.x_share, mask=self.x_share == 0)
+        dy = apply_to(Masked, grad * self.y_share, mask=self.y_share == 0)
         return dx, dy
 
     def jvp(self, tangents: tuple[Any, Any], x: Any, y: Any, out: Any) -> Any:
         x_t, y_t = tangents
         return summed(
-            None if x_t is None else apply_to(Masked, x_t * self.x_share, mask=self.x_share != 0),
-            None if y_t is None else apply_to(Masked, y_t * self.y_share, mask=self.y_share != 0),
+            None if x_t is None else apply_to(Masked, x_t * self.x_share, mask=self.x_share == 0),
+            None if y_t is None else apply_to(Masked, y_t * self.y_share, mask=self.y_share == 0),
         )
 
 
