@@ -33,7 +33,7 @@ def keep_freed_memory() -> None:
     does nothing). Takes effect from the next allocation on."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):  # not glibc: macOS, musl, Windows
+    except (AttributeError, OSError, TypeError):  # not glibc: macOS, musl, Windows
         return
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
