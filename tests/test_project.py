@@ -86,10 +86,11 @@ RANKS = {
     "tinygrad_lite.compile": 6,
     # the command line
     "models.cli.checks": 0,
+    "models.cli.arguments": 0,
     "models.cli.network": 1,
     "models.cli.dataset": 1,
     "models.cli.comparison": 0,
-    "models.cli.gradients": 0,
+    "models.cli.gradients": 1,
     "models.cli.config": 2,
     "models.cli.jobs": 3,
     "models.cli.report": 4,

@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import tinygrad_lite as tl
 from models import char_rnn
 from models.cli import explain, gradients, jobs, recurrent, report, unrolled
+from models.cli.arguments import CommandFailedError, UsageError, count
 from models.cli.config import ConfigError
 from tinygrad_lite.compile import CompileError
 
@@ -38,14 +39,6 @@ PROG = "tinygrad-lite"
 COMMANDS = ("train", "compare", "graph", "trace", "gradcheck", "compile", "explain")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
-
-
-class UsageError(Exception):
-    """The command cannot run as given: one line on stderr, exit status 2."""
-
-
-class CommandFailedError(Exception):
-    """The work ran and found a problem: one line on stderr, exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,10 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no command given; accepted: {', '.join(COMMANDS)}")
         status: int = args.run(args)
         return status
-    except (UsageError, ConfigError, jobs.ModelError, recurrent.UsageError) as error:
+    except (UsageError, ConfigError, jobs.ModelError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    except (CommandFailedError, recurrent.CommandFailedError) as error:
+    except CommandFailedError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -162,7 +155,7 @@ def _parser() -> _Parser:
         "-o", "--output", default="explain.html", metavar="PATH", help="the page (.html)"
     )
     explain_.add_argument(
-        "--after", type=_count, default=0, metavar="K", help="train K epochs first (default 0)"
+        "--after", type=count, default=0, metavar="K", help="train K epochs first (default 0)"
     )
     explain_.set_defaults(run=run_explain)
     return parser
@@ -173,7 +166,7 @@ def _model_arguments(
 ) -> None:
     parser.add_argument("model", metavar="MODEL", help="a built-in name or a .toml file")
     if epochs:
-        parser.add_argument("--epochs", type=_count, metavar="N", help="epochs to train")
+        parser.add_argument("--epochs", type=count, metavar="N", help="epochs to train")
     if lr:
         parser.add_argument("--lr", type=_learning_rate, metavar="F", help="learning rate")
     parser.add_argument("--seed", type=_seed, metavar="S", help="seed of the initial weights")
@@ -438,19 +431,11 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     if args.model == recurrent.NAME:
         return unrolled.run_gradcheck(args)
     job = jobs.make(args.model, seed=args.seed)
-    results = job.gradcheck()
-    if args.json:
-        print(json.dumps({"model": job.name, "parameters": [r._asdict() for r in results]}))
-    else:
-        print(
-            f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
-            f"(tl.gradcheck), at the initial weights (seed {job.seed})"
-        )
-        print(gradients.gradcheck_table(results))
-    failed = [r.parameter for r in results if not r.passed]
-    if failed:
-        raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
-    return 0
+    heading = (
+        f"{job.name}: d(loss)/d(parameter) by backward() against central differences "
+        f"(tl.gradcheck), at the initial weights (seed {job.seed})"
+    )
+    return gradients.report(job.name, heading, job.gradcheck(), args.json)
 
 
 # ----------------------------------------------------------------------------- compile
@@ -530,18 +515,8 @@ def _first_line(error: Exception) -> str:
 # ------------------------------------------------------------------------------ checks
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def _seed(text: str) -> int:
-    value = _count(text)
+    value = count(text)
     if value > 2**32 - 1:
         raise argparse.ArgumentTypeError(f"must be at most {2**32 - 1}, got {value}")
     return value

@@ -11,6 +11,7 @@ of a function that puts them in place in a copy of the parameter (a matrix produ
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -18,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import tinygrad_lite as tl
+from models.cli.arguments import CommandFailedError
 from tinygrad_lite import nn
 
 EPS = 1e-6  # the step of the central differences, tl.gradcheck's default
@@ -125,6 +127,20 @@ def _check(name: str, parameter: tl.Tensor, loss_at: Callable[[tl.Tensor], Any])
         passed=passed,
         checked=len(chosen),
     )
+
+
+def report(model: str, heading: str, results: list[GradcheckResult], as_json: bool) -> int:
+    """Print the results, as JSON or as ``heading`` over the table; exit status 0 if every
+    parameter passed, else a CommandFailedError naming those that did not."""
+    if as_json:
+        print(json.dumps({"model": model, "parameters": [r._asdict() for r in results]}))
+    else:
+        print(heading)
+        print(gradcheck_table(results))
+    failed = [r.parameter for r in results if not r.passed]
+    if failed:
+        raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
+    return 0
 
 
 def gradcheck_table(results: list[GradcheckResult]) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 
 import tinygrad_lite as tl
 from models import char_rnn
+from models.cli.arguments import CommandFailedError, UsageError, count
 from tinygrad_lite import Tensor
 
 NAME = "char-rnn"
@@ -48,31 +49,23 @@ NOT_COMPILED = (
 )
 
 
-class UsageError(ValueError):
-    """The command cannot run as given: one line on stderr, exit status 2."""
-
-
-class CommandFailedError(RuntimeError):
-    """The work ran and found a problem: one line on stderr, exit status 1."""
-
-
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """char-rnn's own options: ``--iterations`` (train, compare) and, for train,
     ``--print-every`` and ``--sample-every``."""
     group = parser.add_argument_group(f"{NAME} only")
     group.add_argument(
-        "--iterations", type=_count, metavar="N", help="iterations, one chunk of text each"
+        "--iterations", type=count, metavar="N", help="iterations, one chunk of text each"
     )
     if command == "train":
         group.add_argument(
             "--print-every",
-            type=_count,
+            type=count,
             metavar="N",
             help=f"print the loss every N iterations (default {PRINT_EVERY}; 0: not at all)",
         )
         group.add_argument(
             "--sample-every",
-            type=_count,
+            type=count,
             metavar="N",
             help=f"print a sample of text every N iterations (default {SAMPLE_EVERY}; 0: at the "
             f"end only)",
@@ -86,16 +79,6 @@ def refuse_options(args: argparse.Namespace) -> None:
             flag = "--" + option.replace("_", "-")
             hint = " (use --epochs)" if option == "iterations" else ""
             raise UsageError(f"{flag} is for {NAME}; {args.model} trains by epochs{hint}")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def seed_of(args: argparse.Namespace) -> int:

@@ -10,14 +10,13 @@ element of the biases, a hundred drawn elements of each matrix.
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
 import tinygrad_lite as tl
 from models import char_rnn
 from models.cli import gradients
-from models.cli.recurrent import NAME, CommandFailedError, seed_of
+from models.cli.recurrent import NAME, seed_of
 from tinygrad_lite import Tensor, nn
 from tinygrad_lite.tools.trace import VALUE_INDENT  # how a table indents a record's values
 
@@ -153,16 +152,8 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     def loss() -> Tensor:
         return nn.cross_entropy(model(inputs)[0], targets, reduction="sum")
 
-    results = gradients.check_parameters(model, loss)
-    if args.json:
-        print(json.dumps({"model": NAME, "parameters": [r._asdict() for r in results]}))
-    else:
-        print(
-            f"{NAME}: d(loss)/d(parameter) by backward() through {char_rnn.SEQ_LENGTH} steps "
-            f"against central differences (tl.gradcheck), at the initial weights (seed {start})"
-        )
-        print(gradients.gradcheck_table(results))
-    failed = [r.parameter for r in results if not r.passed]
-    if failed:
-        raise CommandFailedError(f"gradcheck failed for {', '.join(failed)}")
-    return 0
+    heading = (
+        f"{NAME}: d(loss)/d(parameter) by backward() through {char_rnn.SEQ_LENGTH} steps "
+        f"against central differences (tl.gradcheck), at the initial weights (seed {start})"
+    )
+    return gradients.report(NAME, heading, gradients.check_parameters(model, loss), args.json)
