@@ -12,14 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_breakdown_of_a_w2_step_runs_and_names_every_part() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.breakdown", "--smoke"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
+def python_m(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` in the repository, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
     )
+
+
+def test_the_breakdown_of_a_w2_step_runs_and_names_every_part() -> None:
+    result = python_m("benchmarks.breakdown", "--smoke", timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("one W2 step (XOR 3-4-1): ")
@@ -35,13 +36,7 @@ def test_the_breakdown_of_a_w2_step_runs_and_names_every_part() -> None:
 
 
 def test_the_jacobian_workload_runs_and_compares_the_two_modes() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--smoke", "--no-torch", "--only", "J"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    result = python_m("benchmarks", "--smoke", "--no-torch", "--only", "J", timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Jacobian of f: R^n -> R^m")
@@ -64,13 +59,7 @@ def test_the_jacobian_check_catches_modes_that_disagree() -> None:
 
 
 def test_the_profile_of_a_w6_step_runs_and_splits_its_time() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.breakdown", "--smoke", "W6"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = python_m("benchmarks.breakdown", "--smoke", "W6", timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("one W6 step (char-rnn): ")
@@ -80,13 +69,7 @@ def test_the_profile_of_a_w6_step_runs_and_splits_its_time() -> None:
 
 
 def test_the_breakdown_refuses_an_unknown_workload() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.breakdown", "W9"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = python_m("benchmarks.breakdown", "W9", timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == "breakdown: unknown workload 'W9'; accepted: W4, W5, W6"
 

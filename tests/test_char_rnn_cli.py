@@ -4,40 +4,22 @@ subprocess."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+import commands
 import numpy as np
 import pytest
+from commands import error_line
 
 import tinygrad_lite as tl
 from models import char_rnn
 from models.cli import jobs, recurrent
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m models ARGS`` with the repository importable, as after ``pip install -e .``."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "models", *args],
-        cwd=cwd or ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The one line a failed command prints (and check that it is one line, no traceback)."""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+    """``commands.run`` with the time char-rnn's longer runs need."""
+    return commands.run(*args, cwd=cwd, timeout=300)
 
 
 def test_train_prints_the_loss_as_it_goes_samples_and_the_final_loss() -> None:
@@ -95,37 +77,16 @@ def test_an_anomaly_stops_the_run_with_the_iteration(tmp_path: Path) -> None:
     # overflow.
     result = run("train", "char-rnn", "--iterations", "5", "--lr", "1e307", "--detect-anomaly")
     assert result.returncode == 1
-    assert error_line(result).startswith("tinygrad-lite: anomaly in iteration 2: affine")
+    assert error_line(result, after_output=True).startswith(
+        "tinygrad-lite: anomaly in iteration 2: affine"
+    )
 
 
 def test_a_progress_bar_on_a_terminal_with_the_lines_printed_above_it() -> None:
-    pty = pytest.importorskip("pty")
-    import fcntl
-    import struct
-    import termios
-
-    primary, secondary = pty.openpty()
-    # A new pseudo-terminal is 0 columns wide, and tqdm would draw a bar of nothing.
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        process = subprocess.run(
-            [sys.executable, "-m", "models", "train", "char-rnn", "--iterations", "40"]
-            + ["--print-every", "20", "--sample-every", "0"],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            stderr=secondary,
-            text=True,
-            timeout=300,
-        )
-        os.set_blocking(primary, False)
-        try:
-            shown = os.read(primary, 65536).decode()
-        except BlockingIOError:
-            shown = ""
-    finally:
-        os.close(primary)
-        os.close(secondary)
+    process, shown = commands.run_on_a_terminal(
+        "train", "char-rnn", "--iterations", "40", "--print-every", "20", "--sample-every", "0",
+        timeout=300,
+    )  # fmt: skip
     assert process.returncode == 0
     assert "char-rnn" in shown and "it" in shown and "loss=" in shown  # the bar, on stderr
     lines = process.stdout.splitlines()

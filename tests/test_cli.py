@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import ROOT, error_line, run, run_on_a_terminal
 
 import tinygrad_lite as tl
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "xor.toml")
 HAS_DOT = shutil.which("dot") is not None
 try:
@@ -23,33 +23,6 @@ try:
     HAS_MATPLOTLIB = True
 except ImportError:
     HAS_MATPLOTLIB = False
-
-
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``python -m models ARGS`` with the repository importable, as after ``pip install -e .``."""
-    environment = {**os.environ, **(env or {})}
-    environment["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), environment.get("PYTHONPATH", "")) if p
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "models", *args],
-        cwd=cwd or ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The one line a failed command prints (and check that it is one line, no traceback)."""
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 # ------------------------------------------------------------------------------- train
@@ -153,41 +126,15 @@ def test_detect_anomaly_names_the_op_and_the_epoch(tmp_path: Path) -> None:
 
 
 def test_progress_bar_on_a_terminal_only_and_never_with_quiet() -> None:
-    pty = pytest.importorskip("pty")
-    import fcntl
-    import struct
-    import termios
-
-    primary, secondary = pty.openpty()
-    # A new pseudo-terminal is 0 columns wide, and tqdm would draw a bar of nothing.
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-        for quiet in (False, True):
-            command = [sys.executable, "-m", "models", "train", EXAMPLE, "--epochs", "200"]
-            process = subprocess.run(
-                command + (["--quiet"] if quiet else []),
-                cwd=ROOT,
-                env=environment,
-                stdout=subprocess.PIPE,
-                stderr=secondary,
-                text=True,
-                timeout=120,
-            )
-            assert process.returncode == 0
-            os.set_blocking(primary, False)
-            try:
-                shown = os.read(primary, 65536).decode()
-            except BlockingIOError:
-                shown = ""
-            if quiet:
-                assert shown == ""
-            else:
-                assert "xor-tanh" in shown and "epoch" in shown
-            assert "final loss" in process.stdout
-    finally:
-        os.close(primary)
-        os.close(secondary)
+    for quiet in (False, True):
+        extra = ["--quiet"] if quiet else []
+        process, shown = run_on_a_terminal("train", EXAMPLE, "--epochs", "200", *extra)
+        assert process.returncode == 0
+        if quiet:
+            assert shown == ""
+        else:
+            assert "xor-tanh" in shown and "epoch" in shown
+        assert "final loss" in process.stdout
 
 
 def test_a_reader_that_goes_away_is_no_traceback() -> None:
@@ -460,31 +407,10 @@ def test_plot_a_classifier_draws_loss_and_accuracy(tmp_path: Path) -> None:
 
 
 def test_a_progress_bar_over_batches_on_a_terminal() -> None:
-    pty = pytest.importorskip("pty")
-    import fcntl
-    import struct
-    import termios
-
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        process = subprocess.run(
-            [sys.executable, "-m", "models", "train", "digits-mlp", "--epochs", "2"],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            stderr=secondary,
-            text=True,
-            timeout=120,
-        )
-        assert process.returncode == 0
-        os.set_blocking(primary, False)
-        shown = os.read(primary, 65536).decode()
-        assert "digits-mlp" in shown and "/90" in shown and "batch" in shown
-        assert process.stdout.splitlines()[2].split()[0] == "1"  # the epochs, on stdout
-    finally:
-        os.close(primary)
-        os.close(secondary)
+    process, shown = run_on_a_terminal("train", "digits-mlp", "--epochs", "2")
+    assert process.returncode == 0
+    assert "digits-mlp" in shown and "/90" in shown and "batch" in shown
+    assert process.stdout.splitlines()[2].split()[0] == "1"  # the epochs, on stdout
 
 
 def _labelled(tmp_path: Path, classes: int, outputs: int) -> Path:
