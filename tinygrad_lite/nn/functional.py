@@ -175,6 +175,14 @@ def _image(op: str, x: Any) -> Tensor:
     return x
 
 
+def _check_size(layer: str, name: str, n: Any) -> None:
+    """A layer's size argument (features, channels, embeddings): an int of at least 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{layer}: {name} must be an int, got {n!r}")
+    if n < 1:
+        raise ValueError(f"{layer}: {name} must be at least 1, got {n}")
+
+
 def _pair(op: str, name: str, value: Any, least: int) -> Pair:
     """An int or a pair of ints (height, width), each at least ``least``, as a pair."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)

@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.nn import init
-from tinygrad_lite.nn.functional import _pair, _probability, avg_pool2d, conv2d, dropout, max_pool2d
+from tinygrad_lite.nn.functional import (
+    _check_size,
+    _pair,
+    _probability,
+    avg_pool2d,
+    conv2d,
+    dropout,
+    max_pool2d,
+)
 from tinygrad_lite.nn.module import Module
 from tinygrad_lite.ops import Affine, Matmul
 from tinygrad_lite.tensor import Tensor
@@ -39,10 +47,7 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, rng: Any = None
     ) -> None:
         for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-                raise TypeError(f"Linear: {name} must be an int, got {n!r}")
-            if n < 1:
-                raise ValueError(f"Linear: {name} must be at least 1, got {n}")
+            _check_size("Linear", name, n)
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"Linear: bias must be True or False, got {bias!r}")
         rng = np.random.default_rng() if rng is None else init.check_rng("Linear", rng)
@@ -123,10 +128,7 @@ class Conv2d(Module):
         rng: Any = None,
     ) -> None:
         for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-                raise TypeError(f"Conv2d: {name} must be an int, got {n!r}")
-            if n < 1:
-                raise ValueError(f"Conv2d: {name} must be at least 1, got {n}")
+            _check_size("Conv2d", name, n)
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"Conv2d: bias must be True or False, got {bias!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.nn import init
+from tinygrad_lite.nn.functional import _check_size
 from tinygrad_lite.nn.module import Module
 from tinygrad_lite.ops import Affine, Matmul
 from tinygrad_lite.tensor import Tensor
@@ -257,10 +258,3 @@ def _indices(indices: Any, n: int) -> np.ndarray:
 
 def _parameter(values: Any, dtype: Any) -> Tensor | None:
     return None if values is None else Tensor(values, requires_grad=True, dtype=dtype)
-
-
-def _check_size(layer: str, name: str, n: Any) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{layer}: {name} must be an int, got {n!r}")
-    if n < 1:
-        raise ValueError(f"{layer}: {name} must be at least 1, got {n}")
